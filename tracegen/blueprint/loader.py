@@ -1,0 +1,167 @@
+"""Load a blueprint file (YAML or HCL) into a validated `LoadedBlueprint` with source positions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any
+
+from pydantic import ValidationError
+
+from tracegen.blueprint.hcl import parse_hcl
+from tracegen.blueprint.merge import deep_merge, paths
+from tracegen.blueprint.model import Blueprint, Platform
+from tracegen.blueprint.source import Path, SourceMap, parse_yaml
+from tracegen.errors import BlueprintError, where
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ERRORS = 20
+
+
+@dataclass(frozen=True)
+class EnvironmentView:
+    """One environment with its overrides merged in: what planning and most rules look at."""
+
+    name: str
+    blueprint: Blueprint
+    platform: Platform
+    overridden: frozenset[Path] = frozenset()
+
+    def backends(self) -> dict[str, Any]:
+        """Backends this environment exports to (a backend naming no environment serves all)."""
+        return {name: backend for name, backend in sorted(self.blueprint.backends.items())
+                if not backend.environments or self.name in backend.environments}
+
+
+@dataclass
+class LoadedBlueprint:
+    file: str
+    blueprint: Blueprint
+    source: SourceMap
+    raw: dict[str, Any]
+    environments: dict[str, EnvironmentView] = field(default_factory=dict)
+
+    def locate(self, path: Path, environment: str | None = None) -> tuple[int, int] | None:
+        """Position of a model path; inside an environment, its override wins when it set the value."""
+        path = tuple(path)
+        if environment is not None:
+            view = self.environments.get(environment)
+            probe = path
+            while view and probe:
+                if probe in view.overridden:
+                    return self.source.locate(("environments", environment, "overrides") + path)
+                probe = probe[:-1]
+        return self.source.locate(path)
+
+
+def read_text(path: FsPath) -> str:
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise BlueprintError(f"the file is {size} bytes; blueprints are at most {MAX_BYTES}", str(path))
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BlueprintError("no such file", str(path)) from None
+    except IsADirectoryError:
+        raise BlueprintError("is a directory, not a blueprint file", str(path)) from None
+    except OSError as exc:
+        raise BlueprintError(f"cannot read: {exc.strerror}", str(path)) from None
+    if b"\x00" in data:
+        raise BlueprintError("binary data (NUL bytes); a blueprint is UTF-8 text", str(path))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise BlueprintError("not UTF-8 text", str(path), line) from None
+
+
+def parse(text: str, file: str) -> tuple[Any, SourceMap]:
+    if file.endswith((".hcl", ".tf")):
+        return parse_hcl(text, file)
+    return parse_yaml(text, file)
+
+
+def _raw_path(loc: tuple, raw: Any) -> tuple[Path, str]:
+    """Follow a pydantic `loc` through the raw data, skipping union tags that are not data keys."""
+    path: list[str | int] = []
+    node = raw
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif isinstance(node, dict) and node.get("type") == part:
+            continue  # discriminated union: pydantic names the variant
+        elif node is not None and not isinstance(node, (dict, list)):
+            continue  # a scalar tried against several types
+        else:
+            node = None
+        path.append(part)
+    dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+    return tuple(path), dotted
+
+
+def _message(error: dict) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"unknown key '{error['loc'][-1]}'"
+    if kind == "missing":
+        return f"'{error['loc'][-1]}' is required"
+    message = error["msg"]
+    return message[len("Value error, "):] if message.startswith("Value error, ") else message
+
+
+def _schema_error(exc: ValidationError, raw: Any, locate, file: str) -> BlueprintError:
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        path, dotted = _raw_path(error["loc"], raw)
+        if error["type"] == "missing":
+            path = path[:-1]  # point at the mapping that lacks the key
+        position = locate(path) or (None, None)
+        message = f"{dotted}: {_message(error)}" if dotted else _message(error)
+        if (position, message) not in problems:
+            problems.append((position, message))
+    problems.sort(key=lambda item: (item[0][0] or 0, item[0][1] or 0))
+    (line, column), first = problems[0]
+    more = [f"{where(file, *position)}: {message}" for position, message in problems[1:MAX_ERRORS]]
+    return BlueprintError(first, file, line, column, more)
+
+
+def _validate(data: Any, file: str, locate) -> Blueprint:
+    try:
+        return Blueprint.model_validate(data)
+    except ValidationError as exc:
+        raise _schema_error(exc, data, locate, file) from None
+
+
+def load_text(text: str, file: str) -> LoadedBlueprint:
+    data, source = parse(text, file)
+    if not isinstance(data, dict):
+        raise source.error(f"the blueprint must be a mapping of sections, not {type(data).__name__}")
+    blueprint = _validate(data, file, source.locate)
+    loaded = LoadedBlueprint(file=file, blueprint=blueprint, source=source, raw=data)
+    for name, environment in blueprint.environments.items():
+        overrides = data["environments"][name].get("overrides") or {}
+        merged = deep_merge(data, overrides)
+        overridden = frozenset(paths(overrides))
+
+        def locate(path: Path, _name=name, _over=overridden) -> tuple[int, int] | None:
+            probe = tuple(path)
+            while probe:
+                if probe in _over:
+                    return source.locate(("environments", _name, "overrides") + tuple(path))
+                probe = probe[:-1]
+            return source.locate(path)
+
+        effective = _validate(merged, file, locate)
+        loaded.environments[name] = EnvironmentView(name, effective, environment.platform, overridden)
+    from tracegen.blueprint.references import check_references
+
+    check_references(loaded)
+    return loaded
+
+
+def load(path: str | FsPath) -> LoadedBlueprint:
+    """Read, parse and validate a blueprint. Raises BlueprintError pointing at file:line:col."""
+    path = FsPath(path)
+    return load_text(read_text(path), str(path))

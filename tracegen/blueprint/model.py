@@ -1,0 +1,377 @@
+"""The blueprint schema: one place, pydantic v2, no unknown keys.
+
+`tracegen schema` prints the JSON Schema of `Blueprint` for editors. Field descriptions here are
+the blueprint reference; keep them short and true.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+
+NAME = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
+ATTRIBUTE_KEY = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
+DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m)$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def duration_seconds(text: str) -> float:
+    match = DURATION.match(text)
+    if not match:
+        raise ValueError(f"'{text}' is not a duration like 500ms, 10s or 1m")
+    value, unit = float(match.group(1)), match.group(2)
+    return value * {"ms": 0.001, "s": 1.0, "m": 60.0}[unit]
+
+
+Duration = Annotated[str, Field(pattern=DURATION.pattern, description="A duration: 500ms, 10s, 1m")]
+Percentage = Annotated[float, Field(ge=0, le=100)]
+Ratio = Annotated[float, Field(ge=0, le=1)]
+Name = Annotated[str, Field(pattern=NAME)]
+AttributeKey = Annotated[str, Field(pattern=ATTRIBUTE_KEY)]
+
+
+# --------------------------------------------------------------------------- standards
+class AttributeRule(Strict):
+    key: AttributeKey
+    action: Literal["delete", "hash", "mask"] = Field(
+        description="delete the attribute, hash its value (SHA-256), or mask it (****)")
+
+
+class CardinalityRule(Strict):
+    key: AttributeKey
+    action: Literal["drop", "hash"] = "drop"
+
+
+class ResourceAttributeStandard(Strict):
+    required: list[AttributeKey] = Field(
+        default_factory=lambda: ["service.name", "service.version", "deployment.environment.name"])
+    values: dict[AttributeKey, str] = Field(
+        default_factory=dict, description="Organisation-wide values (e.g. cloud.region) set on every service")
+
+
+class Standards(Strict):
+    propagators: list[str] = Field(default_factory=lambda: ["tracecontext", "baggage"])
+    resource_attributes: ResourceAttributeStandard = Field(default_factory=ResourceAttributeStandard)
+    baggage_budget_bytes: int = Field(1024, gt=0)
+    pii: list[AttributeRule] = Field(default_factory=list)
+    pii_value_patterns: list[str] = Field(
+        default_factory=list, description="Regexes of values to mask wherever they appear (card numbers...)")
+    high_cardinality: list[CardinalityRule] = Field(default_factory=list)
+    sanitize_sql: bool = True
+
+
+# --------------------------------------------------------------------------- services
+class Owner(Strict):
+    team: str = Field(min_length=1)
+    oncall: str | None = Field(None, description="Pager rotation or channel, e.g. pagerduty:payments")
+
+
+class MessagingTopic(Strict):
+    system: Literal["kafka", "rabbitmq", "sqs"]
+    topic: str = Field(min_length=1)
+
+
+class Messaging(Strict):
+    produces: list[MessagingTopic] = Field(default_factory=list)
+    consumes: list[MessagingTopic] = Field(default_factory=list)
+
+
+Datastore = Literal["postgres", "mysql", "mssql", "oracle", "sqlite", "redis", "mongodb", "memcached",
+                    "cassandra", "elasticsearch", "dynamodb"]
+SQL_DATASTORES = frozenset({"postgres", "mysql", "mssql", "oracle", "sqlite"})
+
+
+class Service(Strict):
+    version: str = Field(min_length=1)
+    language: Literal["node", "java", "go", "python"]
+    framework: str | None = Field(None, description="express, spring, grpc, fastapi, flask, ...")
+    owner: Owner | None = None
+    tier: int = Field(2, ge=0, le=4, description="Criticality: 0 most critical")
+    edge: bool = Field(False, description="Receives traffic from outside; its head sampler decides")
+    legacy_edge: bool = Field(False, description="An edge allowed to accept B3 headers from old callers")
+    peak_rps: float = Field(0, ge=0, description="Expected peak requests per second")
+    spans_per_request: int = Field(10, ge=1)
+    inbound: list[Literal["http", "grpc"]] = Field(default_factory=list)
+    outbound: list[Literal["http", "grpc"]] = Field(default_factory=list)
+    calls: list[str] = Field(default_factory=list, description="Services this one calls")
+    messaging: Messaging = Field(default_factory=Messaging)
+    datastores: list[Datastore] = Field(default_factory=list)
+    propagators: list[str] | None = Field(None, description="Overrides standards.propagators")
+    resource_attributes: dict[AttributeKey, str] = Field(default_factory=dict)
+    span_attributes: list[AttributeKey] = Field(
+        default_factory=list, description="Attribute keys the service's code sets on spans")
+    export_endpoint: str | None = Field(
+        None, description="Where the SDK exports; default is the local agent. Never a vendor.")
+
+
+# --------------------------------------------------------------------------- backends
+class Tls(Strict):
+    insecure: bool = False
+    ca_file: str | None = None
+    server_name: str | None = None
+
+
+class Retention(Strict):
+    hot_days: int = Field(ge=0)
+    cold_days: int = Field(0, ge=0)
+
+
+class Backend(Strict):
+    type: Literal["jaeger", "tempo", "honeycomb", "datadog", "otlp"]
+    endpoint: str = Field(min_length=1, description="host:port (gRPC) or URL for protocol http")
+    protocol: Literal["grpc", "http"] = "grpc"
+    tls: Tls = Field(default_factory=Tls)
+    api_key: str | None = Field(None, description="A reference: ${env:NAME}. Never the key itself.")
+    headers: dict[str, str] = Field(default_factory=dict)
+    dataset: str | None = Field(None, description="Honeycomb dataset / Tempo tenant (X-Scope-OrgID)")
+    site: str | None = Field(None, description="Datadog site, e.g. datadoghq.eu")
+    environments: list[str] = Field(default_factory=list, description="Environments that export here")
+    retention: Retention | None = None
+
+
+# --------------------------------------------------------------------------- sampling
+class _Policy(Strict):
+    name: Name
+
+
+class ErrorsPolicy(_Policy):
+    type: Literal["errors"]
+
+
+class LatencyPolicy(_Policy):
+    type: Literal["latency"]
+    threshold_ms: int = Field(gt=0)
+    upper_threshold_ms: int | None = Field(None, gt=0)
+
+
+class ProbabilisticPolicy(_Policy):
+    type: Literal["probabilistic"]
+    percentage: Percentage
+
+
+class AttributePolicy(_Policy):
+    type: Literal["attribute"]
+    key: AttributeKey
+    values: list[str | int | float | bool] = Field(min_length=1)
+    invert: bool = False
+
+
+class NumericAttributePolicy(_Policy):
+    type: Literal["numeric_attribute"]
+    key: AttributeKey
+    min: int | None = None
+    max: int | None = None
+
+
+class RateLimitPolicy(_Policy):
+    type: Literal["rate_limit"]
+    spans_per_second: int = Field(gt=0)
+
+
+class SpanCountPolicy(_Policy):
+    type: Literal["span_count"]
+    min_spans: int = Field(ge=1)
+    max_spans: int | None = None
+
+
+class TraceStatePolicy(_Policy):
+    type: Literal["trace_state"]
+    key: str
+    values: list[str] = Field(min_length=1)
+
+
+class OttlPolicy(_Policy):
+    type: Literal["ottl"]
+    span: list[str] = Field(default_factory=list, description="OTTL span conditions, any matches")
+    spanevent: list[str] = Field(default_factory=list)
+
+
+Policy = Annotated[
+    Union[ErrorsPolicy, LatencyPolicy, ProbabilisticPolicy, AttributePolicy, NumericAttributePolicy,
+          RateLimitPolicy, SpanCountPolicy, TraceStatePolicy, OttlPolicy],
+    Field(discriminator="type"),
+]
+
+
+class HeadSampling(Strict):
+    edge_rate: Ratio = Field(0.1, description="Parent-based ratio sampler at edge services")
+    services: dict[str, Ratio] = Field(default_factory=dict, description="Per-service root ratio")
+
+
+class Mode(Strict):
+    """A named sampling mode the collector can switch to without redeploying apps."""
+    description: str | None = None
+    probabilistic_percentage: Percentage | None = Field(
+        None, description="Replaces the share of every probabilistic policy")
+    add_policies: list[Policy] = Field(default_factory=list)
+
+
+class TailSampling(Strict):
+    enabled: bool = True
+    decision_wait: Duration = "10s"
+    num_traces: int | None = Field(None, gt=0, description="Default: peak rps x decision wait x 2")
+    expected_new_traces_per_sec: int | None = Field(None, gt=0)
+    policies: list[Policy] = Field(default_factory=list)
+
+
+class Sampling(Strict):
+    head: HeadSampling = Field(default_factory=HeadSampling)
+    tail: TailSampling | None = None
+    modes: dict[Name, Mode] = Field(default_factory=dict)
+    active_mode: str | None = Field(None, description="Mode the collectors start in")
+
+    @model_validator(mode="after")
+    def _active_mode_exists(self) -> "Sampling":
+        if self.active_mode is not None and self.active_mode not in self.modes:
+            raise ValueError(f"active_mode '{self.active_mode}' is not one of modes: "
+                             f"{sorted(self.modes) or 'none defined'}")
+        return self
+
+
+# --------------------------------------------------------------------------- topology
+class Resources(Strict):
+    cpu: str = Field("500m", pattern=r"^\d+(\.\d+)?m?$")
+    memory_mib: int = Field(512, ge=64, description="Memory limit; memory_limiter is sized from it")
+
+
+class Agent(Strict):
+    placement: Literal["daemonset", "namespace", "sidecar", "host"] = "daemonset"
+    resources: Resources = Field(default_factory=lambda: Resources(cpu="500m", memory_mib=512))
+
+
+class Gateway(Strict):
+    enabled: bool | None = Field(
+        None, description="Default: on when tail sampling or derived metrics need whole traces")
+    replicas: int = Field(2, ge=1)
+    resources: Resources = Field(default_factory=lambda: Resources(cpu="1", memory_mib=2048))
+
+
+class DerivedMetrics(Strict):
+    span_metrics: bool = False
+    service_graph: bool = False
+    prometheus_port: int = Field(8889, ge=1, le=65535)
+
+
+class Topology(Strict):
+    collector_version: str | None = Field(None, pattern=r"^\d+\.\d+\.\d+$",
+                                          description="Default: tracegen's pinned version")
+    agent: Agent = Field(default_factory=Agent)
+    gateway: Gateway = Field(default_factory=Gateway)
+    persistent_queue: bool = True
+    derived_metrics: DerivedMetrics = Field(default_factory=DerivedMetrics)
+
+
+# --------------------------------------------------------------------------- mesh / ingress
+class Istio(Strict):
+    sampling_percentage: Percentage = 1.0
+    provider_name: str = "otel-tracing"
+    root_namespace: str = "istio-system"
+
+
+class Mesh(Strict):
+    istio: Istio | None = None
+
+
+class Ingress(Strict):
+    kind: Literal["envoy_gateway", "istio", "nginx"] = "envoy_gateway"
+    namespace: str = "ingress"
+
+
+# --------------------------------------------------------------------------- platforms
+class KubernetesPlatform(Strict):
+    cluster: str = Field(min_length=1)
+    namespace: Name = "observability"
+    app_namespaces: list[Name] = Field(default_factory=list)
+    edge_namespaces: list[Name] = Field(default_factory=list)
+
+
+class VmHost(Strict):
+    name: str = Field(min_length=1)
+    address: str | None = None
+
+
+class VmGroup(Strict):
+    hosts: list[VmHost] = Field(min_length=1)
+    services: list[str] = Field(default_factory=list, description="Services running on these hosts")
+
+    @field_validator("hosts", mode="before")
+    @classmethod
+    def _hosts_from_names(cls, value: object) -> object:
+        if isinstance(value, list):
+            return [{"name": item} if isinstance(item, str) else item for item in value]
+        return value
+
+
+class VmPlatform(Strict):
+    gateways: list[VmHost] = Field(default_factory=list)
+    groups: dict[Name, VmGroup] = Field(min_length=1)
+    resolver: Literal["static", "dns"] = "static"
+    dns_name: str | None = Field(None, description="With resolver dns: the name the gateways share")
+
+    @field_validator("gateways", mode="before")
+    @classmethod
+    def _gateways_from_names(cls, value: object) -> object:
+        return VmGroup._hosts_from_names(value)
+
+
+class LocalPlatform(Strict):
+    """Every collector on 127.0.0.1 with its own ports: for end-to-end tests and laptops."""
+    base_port: int = Field(24317, ge=1024, le=60000)
+
+
+class Platform(Strict):
+    kubernetes: KubernetesPlatform | None = None
+    vm: VmPlatform | None = None
+    local: LocalPlatform | None = None
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> "Platform":
+        if not (self.kubernetes or self.vm or self.local):
+            raise ValueError("give at least one of kubernetes, vm or local")
+        return self
+
+
+OVERRIDABLE = ("standards", "sampling", "backends", "topology", "mesh", "ingress")
+
+
+class Environment(Strict):
+    platform: Platform
+    overrides: dict[str, object] = Field(
+        default_factory=dict,
+        description="Partial blueprint merged over the top level for this environment: "
+                    "maps merge key by key, lists and scalars replace")
+
+    @field_validator("overrides")
+    @classmethod
+    def _known_sections(cls, value: dict[str, object]) -> dict[str, object]:
+        unknown = sorted(set(value) - set(OVERRIDABLE))
+        if unknown:
+            raise ValueError(f"cannot override {unknown}; overridable: {list(OVERRIDABLE)}")
+        return value
+
+
+class Suppression(Strict):
+    rule: str = Field(pattern=r"^TG\d{3}$")
+    at: str | None = Field(None, description="Dotted path the finding points at, e.g. services.checkout")
+    reason: str = Field(min_length=10, description="Why this is acceptable; required")
+
+
+class Blueprint(Strict):
+    schema_version: Literal[1] = Field(description="Blueprint schema version")
+    name: Name
+    standards: Standards = Field(default_factory=Standards)
+    environments: dict[Name, Environment] = Field(min_length=1)
+    services: dict[Name, Service] = Field(min_length=1)
+    backends: dict[Name, Backend] = Field(default_factory=dict)
+    sampling: Sampling = Field(default_factory=Sampling)
+    topology: Topology = Field(default_factory=Topology)
+    mesh: Mesh = Field(default_factory=Mesh)
+    ingress: Ingress | None = None
+    suppress: list[Suppression] = Field(default_factory=list)
