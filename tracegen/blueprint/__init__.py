@@ -1,0 +1,1 @@
+"""Loading and validating blueprints (YAML or HCL) with source positions."""

@@ -1,0 +1,1 @@
+"""Planning: the resolved per-environment model targets are built from."""

@@ -1,0 +1,246 @@
+"""Blueprint -> Plan: every decision about what runs where, made once."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from tracegen import versions
+from tracegen.blueprint import model as bm
+from tracegen.blueprint.loader import EnvironmentView, LoadedBlueprint
+from tracegen.errors import TracegenError
+from tracegen.plan import model as pm
+
+
+class PlanError(TracegenError):
+    """The blueprint is valid but asks for something tracegen will not deploy."""
+
+AGENT_SERVICE = "otel-agent"
+GATEWAY_SERVICE = "otel-gateway"
+GATEWAY_HEADLESS = "otel-gateway-headless"
+ENV_REF = re.compile(r"^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$")
+# The Java agent 2.x defaults to http/protobuf on 4318; the other SDKs to gRPC on 4317.
+SDK_PROTOCOL = {"java": "http/protobuf", "node": "grpc", "go": "grpc", "python": "grpc"}
+
+
+def _policy(policy: bm.BaseModel) -> pm.Policy:
+    params = tuple(sorted((k, v if not isinstance(v, list) else tuple(v))
+                          for k, v in policy.model_dump(exclude={"name", "type"}).items()
+                          if v is not None and v != [] and v is not False))
+    return pm.Policy(name=policy.name, type=policy.type, params=params)
+
+
+def _peak_traces_per_sec(bp: bm.Blueprint) -> float:
+    edges = [s.peak_rps for s in bp.services.values() if s.edge]
+    return sum(edges) if edges else sum(s.peak_rps for s in bp.services.values())
+
+
+def _tail(bp: bm.Blueprint) -> pm.TailSampling | None:
+    tail = bp.sampling.tail
+    if tail is None or not tail.enabled or not tail.policies:
+        return None
+    wait = bm.duration_seconds(tail.decision_wait)
+    peak = _peak_traces_per_sec(bp)
+    num_traces = tail.num_traces or max(1000, math.ceil(peak * wait * 2))
+    base = tuple(_policy(p) for p in tail.policies)
+    modes = []
+    for name, mode in sorted(bp.sampling.modes.items()):
+        policies = []
+        for policy in base:
+            if policy.type == "probabilistic" and mode.probabilistic_percentage is not None:
+                params = dict(policy.params) | {"percentage": mode.probabilistic_percentage}
+                policy = pm.Policy(policy.name, policy.type, tuple(sorted(params.items())))
+            policies.append(policy)
+        policies.extend(_policy(p) for p in mode.add_policies)
+        modes.append((name, tuple(policies)))
+    return pm.TailSampling(
+        decision_wait_s=wait, num_traces=num_traces,
+        expected_new_traces_per_sec=tail.expected_new_traces_per_sec or max(1, math.ceil(peak)),
+        policies=base, modes=tuple(modes), active_mode=bp.sampling.active_mode)
+
+
+def _privacy(standards: bm.Standards) -> pm.Privacy:
+    by_action = {action: tuple(sorted(r.key for r in standards.pii if r.action == action))
+                 for action in ("delete", "hash", "mask")}
+    hashed = by_action["hash"] + tuple(sorted(r.key for r in standards.high_cardinality if r.action == "hash"))
+    return pm.Privacy(
+        delete_keys=by_action["delete"], hash_keys=tuple(sorted(set(hashed))), mask_keys=by_action["mask"],
+        drop_keys=tuple(sorted(r.key for r in standards.high_cardinality if r.action == "drop")),
+        blocked_value_patterns=tuple(standards.pii_value_patterns), sanitize_sql=standards.sanitize_sql)
+
+
+def _exporter(name: str, backend: bm.Backend) -> pm.Exporter:
+    headers = dict(backend.headers)
+    if backend.type == "honeycomb":
+        if backend.api_key:
+            headers["x-honeycomb-team"] = backend.api_key
+        if backend.dataset:
+            headers["x-honeycomb-dataset"] = backend.dataset
+    elif backend.type == "tempo" and backend.dataset:
+        headers["X-Scope-OrgID"] = backend.dataset
+    elif backend.type == "otlp" and backend.api_key:
+        headers["authorization"] = f"Bearer {backend.api_key}"
+    secret_env = sorted({m.group(1) for v in [*headers.values(), backend.api_key or ""]
+                         for m in [re.search(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}", v)] if m})
+    return pm.Exporter(
+        name=name, backend_type=backend.type, protocol=backend.protocol, endpoint=backend.endpoint,
+        insecure=backend.tls.insecure, ca_file=backend.tls.ca_file, server_name=backend.tls.server_name,
+        headers=tuple(sorted(headers.items())), site=backend.site,
+        api_key=backend.api_key if backend.type == "datadog" else None, secret_env=tuple(secret_env),
+        retention_hot_days=backend.retention.hot_days if backend.retention else None,
+        retention_cold_days=backend.retention.cold_days if backend.retention else None)
+
+
+def _needs_gateway(bp: bm.Blueprint, tail: pm.TailSampling | None) -> bool:
+    if bp.topology.gateway.enabled is not None:
+        return bp.topology.gateway.enabled
+    metrics = bp.topology.derived_metrics
+    return bool(tail or metrics.span_metrics or metrics.service_graph)
+
+
+def _local_ports(base: int, slot: int) -> pm.Ports:
+    start = base + slot * 10
+    return pm.Ports(otlp_grpc=start, otlp_http=start + 1, health=start + 2, metrics=start + 3)
+
+
+def _tiers(view: EnvironmentView, gateway_on: bool):
+    bp, platform = view.blueprint, view.platform
+    agent_cfg, gw_cfg = bp.topology.agent, bp.topology.gateway
+    agents: list[pm.Tier] = []
+    resolvers: list[tuple[str, pm.Resolver]] = []
+    gateway: pm.Tier | None = None
+    if platform.kubernetes:
+        k8s = platform.kubernetes
+        placement = agent_cfg.placement if agent_cfg.placement != "host" else "daemonset"
+        agents.append(pm.Tier("agent", "kubernetes", placement, 1, agent_cfg.resources.cpu,
+                              agent_cfg.resources.memory_mib, namespace=k8s.namespace))
+    if platform.vm:
+        vm = platform.vm
+        hosts = sorted({h.name: h for g in vm.groups.values() for h in g.hosts}.values(), key=lambda h: h.name)
+        agents.append(pm.Tier("agent", "vm", "host", len(hosts), agent_cfg.resources.cpu,
+                              agent_cfg.resources.memory_mib,
+                              instances=tuple(pm.Instance(h.name, h.address or h.name) for h in hosts)))
+    if platform.local:
+        agents.append(pm.Tier("agent", "local", "process", 1, agent_cfg.resources.cpu,
+                              agent_cfg.resources.memory_mib,
+                              instances=(pm.Instance("agent", "127.0.0.1",
+                                                     _local_ports(platform.local.base_port, 0)),),
+                              ports=_local_ports(platform.local.base_port, 0)))
+    if not gateway_on:
+        return tuple(agents), None, ()
+    # One gateway tier per environment so a trace that crosses platforms still meets itself there.
+    if platform.vm and platform.vm.gateways:
+        vm = platform.vm
+        gateway = pm.Tier("gateway", "vm", "host", len(vm.gateways), gw_cfg.resources.cpu,
+                          gw_cfg.resources.memory_mib,
+                          instances=tuple(pm.Instance(h.name, h.address or h.name) for h in vm.gateways))
+    elif platform.kubernetes:
+        gateway = pm.Tier("gateway", "kubernetes", "deployment", gw_cfg.replicas, gw_cfg.resources.cpu,
+                          gw_cfg.resources.memory_mib, namespace=platform.kubernetes.namespace)
+    elif platform.local:
+        base = platform.local.base_port
+        gateway = pm.Tier("gateway", "local", "process", gw_cfg.replicas, gw_cfg.resources.cpu,
+                          gw_cfg.resources.memory_mib,
+                          instances=tuple(pm.Instance(f"gateway-{i}", "127.0.0.1", _local_ports(base, i + 1))
+                                          for i in range(gw_cfg.replicas)))
+    if gateway is None:
+        return tuple(agents), None, ()
+    for agent in agents:
+        resolvers.append((agent.platform, _resolver(view, agent, gateway)))
+    return tuple(agents), gateway, tuple(resolvers)
+
+
+def _resolver(view: EnvironmentView, agent: pm.Tier, gateway: pm.Tier) -> pm.Resolver:
+    if gateway.platform == "kubernetes" and agent.platform == "kubernetes":
+        return pm.Resolver("k8s", pm.OTLP_GRPC_PORT, service=f"{GATEWAY_HEADLESS}.{gateway.namespace}")
+    vm = view.platform.vm
+    if vm and vm.resolver == "dns":
+        return pm.Resolver("dns", pm.OTLP_GRPC_PORT, hostname=vm.dns_name)
+    return pm.Resolver("static", pm.OTLP_GRPC_PORT, hostnames=tuple(
+        f"{i.host}:{i.ports.otlp_grpc}" for i in gateway.instances))
+
+
+def _service(name: str, service: bm.Service, view: EnvironmentView, agents) -> pm.ServicePlan:
+    bp = view.blueprint
+    attributes = dict(bp.standards.resource_attributes.values)
+    attributes.update(service.resource_attributes)
+    attributes.update({"service.name": name, "service.version": service.version,
+                       "deployment.environment.name": view.name})
+    if service.owner:
+        attributes.setdefault("service.owner", service.owner.team)
+    protocol = SDK_PROTOCOL[service.language]
+    ratio = bp.sampling.head.services.get(name, bp.sampling.head.edge_rate)
+    platform = view.platform
+    agent = agents[0]
+    port = agent.ports.otlp_http if protocol == "http/protobuf" else agent.ports.otlp_grpc
+    if platform.kubernetes:
+        host = "$(OTEL_NODE_IP)"   # the downward API fills it; the agent listens on the node (hostPort)
+    else:
+        host = "127.0.0.1" if platform.local else "localhost"
+    endpoint = service.export_endpoint or f"http://{host}:{port}"
+    k8s = platform.kubernetes
+    hosts = tuple(sorted(h.name for g in platform.vm.groups.values() if name in g.services for h in g.hosts)) \
+        if platform.vm else ()
+    return pm.ServicePlan(
+        name=name, version=service.version, language=service.language, framework=service.framework,
+        edge=service.edge, legacy_edge=service.legacy_edge,
+        propagators=tuple(service.propagators or bp.standards.propagators),
+        resource_attributes=tuple(sorted(attributes.items())),
+        sampler="parentbased_traceidratio", sampler_ratio=ratio, otlp_protocol=protocol, otlp_endpoint=endpoint,
+        inbound=tuple(service.inbound), outbound=tuple(service.outbound), calls=tuple(service.calls),
+        produces=tuple((t.system, t.topic) for t in service.messaging.produces),
+        consumes=tuple((t.system, t.topic) for t in service.messaging.consumes),
+        datastores=tuple(service.datastores),
+        owner_team=service.owner.team if service.owner else None,
+        owner_oncall=service.owner.oncall if service.owner else None,
+        namespace=(k8s.edge_namespaces[0] if service.edge and k8s.edge_namespaces else
+                   (k8s.app_namespaces[0] if k8s.app_namespaces else "default")) if k8s else None,
+        hosts=hosts, baggage_budget_bytes=bp.standards.baggage_budget_bytes)
+
+
+def plan_environment(loaded: LoadedBlueprint, view: EnvironmentView) -> pm.EnvironmentPlan:
+    bp = view.blueprint
+    tail = _tail(bp)
+    agents, gateway, resolvers = _tiers(view, _needs_gateway(bp, tail))
+    metrics = bp.topology.derived_metrics
+    whole_traces = tail or metrics.span_metrics or metrics.service_graph
+    if whole_traces and gateway is None and (len(agents) > 1 or any(
+            a.platform == "kubernetes" or a.replicas > 1 for a in agents)):
+        # Never emit the classic mistake, even if TG501 was suppressed: spans of one trace would be
+        # judged on different instances and kept or dropped piecemeal.
+        raise PlanError(f"environment '{view.name}': tail sampling and span metrics need every span of a "
+                        "trace on one instance; with several agents that takes a gateway tier "
+                        "(topology.gateway.enabled: true)")
+    k8s = view.platform.kubernetes
+    agent_host = f"{AGENT_SERVICE}.{k8s.namespace}.svc.cluster.local" if k8s else "127.0.0.1"
+    mesh = None
+    if bp.mesh.istio and k8s:
+        istio = bp.mesh.istio
+        mesh = pm.Mesh(istio.sampling_percentage, istio.provider_name, istio.root_namespace,
+                       agent_host, pm.OTLP_GRPC_PORT)
+    ingress = None
+    if bp.ingress and k8s:
+        ingress = pm.Ingress(bp.ingress.kind, bp.ingress.namespace, agent_host, pm.OTLP_GRPC_PORT)
+    return pm.EnvironmentPlan(
+        name=view.name, blueprint_name=bp.name,
+        collector_version=bp.topology.collector_version or versions.COLLECTOR_VERSION,
+        agents=agents, gateway=gateway, resolvers=resolvers,
+        exporters=tuple(_exporter(name, backend) for name, backend in view.backends().items()),
+        tail_sampling=tail, privacy=_privacy(bp.standards),
+        services=tuple(_service(name, s, view, agents) for name, s in sorted(bp.services.items())),
+        derived_metrics=pm.DerivedMetrics(metrics.span_metrics, metrics.service_graph, metrics.prometheus_port),
+        persistent_queue=bp.topology.persistent_queue,
+        resource_attributes=(("deployment.environment.name", view.name),),
+        kubernetes_cluster=k8s.cluster if k8s else None,
+        app_namespaces=tuple(k8s.app_namespaces) if k8s else (),
+        edge_namespaces=tuple(k8s.edge_namespaces) if k8s else (),
+        mesh=mesh, ingress=ingress,
+        vm_groups=tuple((g, tuple(h.name for h in body.hosts))
+                        for g, body in sorted(view.platform.vm.groups.items())) if view.platform.vm else ())
+
+
+def build_plan(loaded: LoadedBlueprint) -> pm.Plan:
+    """Plan every environment, in name order so output is stable."""
+    return pm.Plan(
+        blueprint_name=loaded.blueprint.name, source_file=loaded.file,
+        environments=tuple(plan_environment(loaded, view) for _, view in sorted(loaded.environments.items())))

@@ -1,0 +1,203 @@
+"""The plan: a resolved, per-environment model of what to deploy. Targets read only this.
+
+Everything a target needs is decided here (tiers, ports, resolvers, exporters, samplers, resource
+attributes), so two targets that must agree (the agent config and the DaemonSet that runs it, the
+SDK's endpoint and the agent's port) read the same value instead of re-deriving it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Role = Literal["agent", "gateway"]
+PlatformKind = Literal["kubernetes", "vm", "local"]
+
+OTLP_GRPC_PORT = 4317
+OTLP_HTTP_PORT = 4318
+HEALTH_PORT = 13133
+METRICS_PORT = 8888
+
+
+@dataclass(frozen=True)
+class Ports:
+    otlp_grpc: int = OTLP_GRPC_PORT
+    otlp_http: int = OTLP_HTTP_PORT
+    health: int = HEALTH_PORT
+    metrics: int = METRICS_PORT
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One collector process whose config must differ from its siblings' (local platform), or a VM host."""
+
+    name: str
+    host: str
+    ports: Ports = Ports()
+
+
+@dataclass(frozen=True)
+class Resolver:
+    """How agents find gateways for trace-ID routing (load-balancing exporter)."""
+
+    kind: Literal["k8s", "dns", "static"]
+    port: int
+    service: str | None = None            # k8s: "<headless service>.<namespace>"
+    hostname: str | None = None           # dns
+    hostnames: tuple[str, ...] = ()       # static: "host:port"
+
+
+@dataclass(frozen=True)
+class Tier:
+    role: Role
+    platform: PlatformKind
+    placement: str                        # daemonset | namespace | sidecar | host | deployment | process
+    replicas: int
+    cpu: str
+    memory_mib: int
+    instances: tuple[Instance, ...] = ()  # vm hosts or local processes; empty on kubernetes
+    namespace: str | None = None          # kubernetes
+    ports: Ports = Ports()
+
+    @property
+    def memory_limiter(self) -> tuple[int, int]:
+        """(limit_mib, spike_limit_mib): 80 % of the container limit, spikes a quarter of that."""
+        limit = int(self.memory_mib * 0.8)
+        return limit, max(1, limit // 4)
+
+
+@dataclass(frozen=True)
+class Exporter:
+    """One backend, as the collector exports to it."""
+
+    name: str
+    backend_type: str                     # jaeger | tempo | honeycomb | datadog | otlp
+    protocol: Literal["grpc", "http"]
+    endpoint: str
+    insecure: bool = False
+    ca_file: str | None = None
+    server_name: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()   # values are ${env:NAME} references or plain non-secrets
+    site: str | None = None               # datadog
+    api_key: str | None = None            # a ${env:NAME} reference
+    secret_env: tuple[str, ...] = ()      # environment variables the collector needs at run time
+    retention_hot_days: int | None = None
+    retention_cold_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    type: str                             # the blueprint's policy type
+    params: tuple[tuple[str, object], ...] = ()
+
+    def get(self, key: str, default: object = None) -> object:
+        return dict(self.params).get(key, default)
+
+
+@dataclass(frozen=True)
+class TailSampling:
+    decision_wait_s: float
+    num_traces: int
+    expected_new_traces_per_sec: int
+    policies: tuple[Policy, ...]
+    modes: tuple[tuple[str, tuple[Policy, ...]], ...] = ()   # mode name -> full policy list
+    active_mode: str | None = None
+
+
+@dataclass(frozen=True)
+class Privacy:
+    delete_keys: tuple[str, ...] = ()
+    hash_keys: tuple[str, ...] = ()
+    mask_keys: tuple[str, ...] = ()
+    drop_keys: tuple[str, ...] = ()       # high-cardinality keys dropped
+    blocked_value_patterns: tuple[str, ...] = ()
+    sanitize_sql: bool = True
+
+
+@dataclass(frozen=True)
+class ServicePlan:
+    name: str
+    version: str
+    language: str
+    framework: str | None
+    edge: bool
+    legacy_edge: bool
+    propagators: tuple[str, ...]
+    resource_attributes: tuple[tuple[str, str], ...]
+    sampler: str                          # parentbased_traceidratio
+    sampler_ratio: float
+    otlp_protocol: Literal["grpc", "http/protobuf"]
+    otlp_endpoint: str                    # where the SDK exports (the local agent)
+    inbound: tuple[str, ...] = ()
+    outbound: tuple[str, ...] = ()
+    calls: tuple[str, ...] = ()
+    produces: tuple[tuple[str, str], ...] = ()   # (system, topic)
+    consumes: tuple[tuple[str, str], ...] = ()
+    datastores: tuple[str, ...] = ()
+    owner_team: str | None = None
+    owner_oncall: str | None = None
+    namespace: str | None = None          # kubernetes app namespace
+    hosts: tuple[str, ...] = ()           # vm hosts it runs on
+    baggage_budget_bytes: int = 1024
+
+
+@dataclass(frozen=True)
+class Mesh:
+    istio_sampling_percentage: float
+    provider_name: str
+    root_namespace: str
+    collector_service: str                # host the mesh exports to (the node-local agent service)
+    collector_port: int
+
+
+@dataclass(frozen=True)
+class Ingress:
+    kind: str
+    namespace: str
+    collector_service: str
+    collector_port: int
+
+
+@dataclass(frozen=True)
+class DerivedMetrics:
+    span_metrics: bool
+    service_graph: bool
+    prometheus_port: int
+
+
+@dataclass(frozen=True)
+class EnvironmentPlan:
+    name: str
+    blueprint_name: str
+    collector_version: str
+    agents: tuple[Tier, ...]
+    gateway: Tier | None
+    resolvers: tuple[tuple[str, Resolver], ...]   # agent platform -> how it finds gateways
+    exporters: tuple[Exporter, ...]
+    tail_sampling: TailSampling | None
+    privacy: Privacy
+    services: tuple[ServicePlan, ...]
+    derived_metrics: DerivedMetrics
+    persistent_queue: bool
+    resource_attributes: tuple[tuple[str, str], ...]    # set by the collector on every span
+    kubernetes_cluster: str | None = None
+    app_namespaces: tuple[str, ...] = ()
+    edge_namespaces: tuple[str, ...] = ()
+    mesh: Mesh | None = None
+    ingress: Ingress | None = None
+    vm_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()   # group -> hosts
+
+    def resolver_for(self, platform: str) -> Resolver | None:
+        return dict(self.resolvers).get(platform)
+
+    @property
+    def tiers(self) -> tuple[Tier, ...]:
+        return self.agents + ((self.gateway,) if self.gateway else ())
+
+
+@dataclass(frozen=True)
+class Plan:
+    blueprint_name: str
+    source_file: str
+    environments: tuple[EnvironmentPlan, ...] = field(default_factory=tuple)
