@@ -239,8 +239,9 @@ def plan_environment(loaded: LoadedBlueprint, view: EnvironmentView) -> pm.Envir
                         for g, body in sorted(view.platform.vm.groups.items())) if view.platform.vm else ())
 
 
-def build_plan(loaded: LoadedBlueprint) -> pm.Plan:
-    """Plan every environment, in name order so output is stable."""
+def build_plan(loaded: LoadedBlueprint, source: str | None = None) -> pm.Plan:
+    """Plan every environment, in name order so output is stable. `source` is the blueprint path as
+    it should appear in generated files (relative, never a machine path)."""
     return pm.Plan(
-        blueprint_name=loaded.blueprint.name, source_file=loaded.file,
+        blueprint_name=loaded.blueprint.name, source_file=source or loaded.file,
         environments=tuple(plan_environment(loaded, view) for _, view in sorted(loaded.environments.items())))

@@ -1,0 +1,207 @@
+"""The command line. It parses arguments, calls the stages, and maps errors to exit codes here only.
+
+Exit codes: 0 fine; 1 error findings (or warnings with --strict) or a real validator rejected an
+artifact; 2 unusable input or usage; 3 could not write; 4 a needed external tool is missing or
+failed.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from tracegen import __version__
+from tracegen.errors import (BlueprintError, FindingsError, ToolError, TracegenError, UsageError,
+                             ValidationFailed, WriteError)
+
+
+class Exit(enum.IntEnum):
+    OK = 0
+    FINDINGS = 1
+    USAGE = 2
+    WRITE = 3
+    TOOL = 4
+    INTERNAL = 70
+
+
+EXIT_CODES: dict[type[TracegenError], Exit] = {
+    FindingsError: Exit.FINDINGS,
+    ValidationFailed: Exit.FINDINGS,
+    BlueprintError: Exit.USAGE,
+    UsageError: Exit.USAGE,
+    WriteError: Exit.WRITE,
+    ToolError: Exit.TOOL,
+}
+
+
+def _exit_code(error: TracegenError) -> Exit:
+    for kind in type(error).__mro__:
+        if kind in EXIT_CODES:
+            return EXIT_CODES[kind]
+    return Exit.USAGE
+
+
+def handle_errors(command):
+    """Turn tracegen's errors into one clear message and an exit code; never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except TracegenError as error:
+            if str(error):
+                click.echo(f"tracegen: {error}" if not isinstance(error, BlueprintError) else str(error),
+                           err=True)
+            sys.exit(_exit_code(error))
+        except KeyboardInterrupt:
+            click.echo("tracegen: interrupted; nothing was written", err=True)
+            sys.exit(130)
+        except Exception as error:  # noqa: BLE001 - last line of defence: no tracebacks for users
+            if os.environ.get("TRACEGEN_DEBUG"):
+                raise
+            click.echo(f"tracegen: internal error ({type(error).__name__}: {error}); nothing was written. "
+                       "Set TRACEGEN_DEBUG=1 for the traceback and please report it.", err=True)
+            sys.exit(Exit.INTERNAL)
+
+    return wrapper
+
+
+def _display_path(path: str) -> str:
+    """The blueprint path as written into output: relative to the working directory when inside it."""
+    absolute = Path(path).resolve()
+    try:
+        return absolute.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return absolute.name
+
+
+def _check(blueprint: str, fmt: str, strict: bool, select: set[str] | None = None):
+    from tracegen.blueprint.loader import load
+    from tracegen.standards.engine import check
+    from tracegen.standards.report import render
+
+    loaded = load(blueprint)
+    outcome = check(loaded, select)
+    return loaded, outcome, render(outcome.findings, fmt)
+
+
+FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text",
+                      show_default=True, help="How findings are printed.")
+STRICT = click.option("--strict", is_flag=True, help="Warnings block too.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tracegen")
+def main() -> None:
+    """Compile a tracing blueprint into collector, Kubernetes, Istio, Ansible and SDK artifacts,
+    checked against your tracing standards before anything is written."""
+
+
+@main.command()
+@click.argument("blueprint", type=click.Path(dir_okay=False))
+@FORMAT
+@STRICT
+@click.option("--output", "-o", "report_file", type=click.Path(dir_okay=False),
+              help="Write the report to this file instead of standard output.")
+@handle_errors
+def check(blueprint: str, fmt: str, strict: bool, report_file: str | None) -> None:
+    """Check BLUEPRINT against the standards. Exit 1 if any error finding (or warning with --strict)."""
+    _, outcome, report = _check(blueprint, fmt, strict)
+    if report_file:
+        try:
+            Path(report_file).write_text(report, encoding="utf-8")
+        except OSError as exc:
+            raise WriteError(f"cannot write {report_file}: {exc.strerror}") from None
+    else:
+        click.echo(report, nl=False)
+    if outcome.blocking(strict):
+        raise FindingsError("")
+
+
+@main.command()
+@click.argument("blueprint", type=click.Path(dir_okay=False))
+@click.option("--out", "-o", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Output directory (replaced atomically).")
+@FORMAT
+@STRICT
+@click.option("--force", is_flag=True, help="Overwrite files edited by hand since the last build.")
+@click.option("--only", multiple=True, help="Build only these targets (repeatable).")
+@handle_errors
+def build(blueprint: str, out_dir: str, fmt: str, strict: bool, force: bool, only: tuple[str, ...]) -> None:
+    """Check BLUEPRINT, then write every artifact into OUT_DIR with tracegen-manifest.json."""
+    from tracegen.plan.builder import build_plan
+    from tracegen.targets import TARGETS, build_all
+    from tracegen.writer import write
+
+    unknown = set(only) - set(TARGETS)
+    if unknown:
+        raise UsageError(f"unknown target(s) {sorted(unknown)}; known: {sorted(TARGETS)}")
+    loaded, outcome, report = _check(blueprint, fmt, strict)
+    if outcome.findings:
+        click.echo(report, nl=False, err=True)
+    blocking = outcome.blocking(strict)
+    if blocking:
+        raise FindingsError(f"{len(blocking)} blocking finding(s); nothing was written")
+    plan = build_plan(loaded, _display_path(blueprint))
+    artifacts = build_all(plan, set(only) or None)
+    result = write(artifacts, Path(out_dir), _display_path(blueprint), force=force)
+    state = "unchanged" if result.unchanged else "written"
+    click.echo(f"{result.written} artifacts {state} in {out_dir}")
+
+
+@main.command()
+@click.argument("code", required=False)
+@handle_errors
+def explain(code: str | None) -> None:
+    """Print a rule's documentation; without CODE, list every rule."""
+    from tracegen.standards.rules import RULES
+
+    if code is None:
+        for rule_code, rule in RULES.items():
+            click.echo(f"{rule_code}  {rule.SEVERITY.value:<7}  {rule.NAME}")
+        return
+    rule = RULES.get(code.upper())
+    if rule is None:
+        raise UsageError(f"no rule {code}; `tracegen explain` lists them")
+    click.echo((rule.__doc__ or "").strip())
+
+
+@main.command()
+@handle_errors
+def schema() -> None:
+    """Print the JSON Schema of the blueprint (for editors)."""
+    from tracegen.blueprint.model import Blueprint
+
+    data = Blueprint.model_json_schema()
+    data["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    data["title"] = "tracegen blueprint"
+    click.echo(json.dumps(data, indent=2, sort_keys=True))
+
+
+@main.command()
+@click.argument("path", default="tracegen.yaml", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace an existing file.")
+@handle_errors
+def init(path: str, force: bool) -> None:
+    """Write a starter blueprint to PATH (default tracegen.yaml)."""
+    from importlib.resources import files
+
+    target = Path(path)
+    if target.exists() and not force:
+        raise WriteError(f"{path} exists; pass --force to replace it")
+    text = files("tracegen").joinpath("templates/init/blueprint.yaml").read_text(encoding="utf-8")
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise WriteError(f"cannot write {path}: {exc.strerror}") from None
+    click.echo(f"wrote {path}; next: tracegen check {path}")
+
+
+if __name__ == "__main__":
+    main()
