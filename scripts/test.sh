@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install what the tests need, then run every test (unit and e2e). Extra arguments go to pytest,
+# e.g. `bash ./scripts/test.sh -m "not e2e"` for the quick run.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+python3 -m pip install --quiet --disable-pip-version-check -e '.[test]' || exit 1
+python3 -m pytest "$@"
+status=$?
+if [ "$status" -eq 5 ]; then
+  echo "pytest collected no tests: that is a failure here" >&2
+  exit 1
+fi
+exit "$status"

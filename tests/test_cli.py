@@ -1,0 +1,172 @@
+"""The CLI as a user meets it: exit codes, messages without tracebacks, atomic deterministic output."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "blueprints" / "checkout.yaml"
+BAD = ROOT / "tests" / "fixtures" / "bad"
+
+
+def run(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tracegen", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=120)
+
+
+def tree(directory: Path) -> dict[str, bytes]:
+    return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def test_check_passes_the_example_and_build_writes_a_manifest(tmp_path):
+    assert run("check", str(EXAMPLE)).returncode == 0
+    out = tmp_path / "out"
+    result = run("build", str(EXAMPLE), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((out / "tracegen-manifest.json").read_text())
+    assert manifest["generator"] == "tracegen" and manifest["artifacts"]
+    files = tree(out)
+    for entry in manifest["artifacts"]:
+        assert {"path", "kind", "environment", "sha256"} <= set(entry)
+        import hashlib
+        assert hashlib.sha256(files[entry["path"]]).hexdigest() == entry["sha256"]
+        if entry["kind"] == "collector-config":
+            assert entry["role"] in ("agent", "gateway")
+    assert set(files) == {e["path"] for e in manifest["artifacts"]} | {"tracegen-manifest.json"}
+
+
+def test_build_is_byte_identical_on_rebuild_and_from_another_directory(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert run("build", str(EXAMPLE), "-o", str(first)).returncode == 0
+    assert run("build", str(EXAMPLE), "-o", str(first)).returncode == 0
+    shutil.copy(EXAMPLE, tmp_path / "checkout.yaml")
+    assert run("build", "checkout.yaml", "-o", str(second), cwd=tmp_path).returncode == 0
+    a, b = tree(first), tree(second)
+    assert a.keys() == b.keys()
+    differing = [k for k in a if a[k] != b[k]]
+    # Only the recorded blueprint path may differ (it is relative to where the build ran).
+    assert all(b"checkout.yaml" in a[k] for k in differing)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in BAD.iterdir()))
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, name):
+    out = tmp_path / "out"
+    result = run("build", str(BAD / name), "-o", str(out))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(str(BAD / name))
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_missing_file_and_usage_errors_exit_2(tmp_path):
+    result = run("check", str(tmp_path / "nope.yaml"))
+    assert result.returncode == 2 and "no such file" in result.stderr
+    assert run("build", str(EXAMPLE)).returncode == 2          # -o missing
+    assert run("explain", "TG999").returncode == 2
+
+
+def test_error_findings_exit_1_and_block_emission(tmp_path):
+    text = EXAMPLE.read_text().replace("api_key: ${env:HONEYCOMB_API_KEY}", "api_key: hc-live-0123456789abcdef")
+    blueprint = tmp_path / "leaky.yaml"
+    blueprint.write_text(text)
+    out = tmp_path / "out"
+    result = run("build", str(blueprint), "-o", str(out))
+    assert result.returncode == 1
+    assert "TG503" in result.stderr and not out.exists()
+    assert "hc-live-0123456789abcdef" not in result.stderr + result.stdout
+
+
+def test_warnings_block_only_with_strict(tmp_path):
+    text = EXAMPLE.read_text().replace("    owner: {team: logistics, oncall: \"pagerduty:logistics\"}\n", "")
+    blueprint = tmp_path / "ownerless.yaml"
+    blueprint.write_text(text)
+    assert run("check", str(blueprint)).returncode == 0
+    strict = run("check", "--strict", str(blueprint))
+    assert strict.returncode == 1 and "TG601" in strict.stdout
+
+
+def test_findings_formats(tmp_path):
+    text = EXAMPLE.read_text().replace("    owner: {team: logistics, oncall: \"pagerduty:logistics\"}\n", "")
+    blueprint = tmp_path / "ownerless.yaml"
+    blueprint.write_text(text)
+    as_json = json.loads(run("check", "--format", "json", str(blueprint)).stdout)
+    assert any(f["code"] == "TG601" and f["line"] for f in as_json)
+    sarif = json.loads(run("check", "--format", "sarif", str(blueprint)).stdout)
+    assert sarif["version"] == "2.1.0"
+
+
+def test_hand_edited_output_is_not_overwritten_without_force(tmp_path):
+    out = tmp_path / "out"
+    assert run("build", str(EXAMPLE), "-o", str(out)).returncode == 0
+    manifest = json.loads((out / "tracegen-manifest.json").read_text())
+    edited = out / manifest["artifacts"][0]["path"]
+    edited.write_text(edited.read_text() + "# my local tweak\n")
+    result = run("build", str(EXAMPLE), "-o", str(out))
+    assert result.returncode == 3 and "edited by hand" in result.stderr
+    assert edited.read_text().endswith("# my local tweak\n")
+    assert run("build", str(EXAMPLE), "-o", str(out), "--force").returncode == 0
+    assert not edited.read_text().endswith("# my local tweak\n")
+
+
+def test_refuses_a_foreign_non_empty_directory(tmp_path):
+    (tmp_path / "precious.txt").write_text("keep me")
+    result = run("build", str(EXAMPLE), "-o", str(tmp_path))
+    assert result.returncode == 3 and (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_unwritable_output_exits_3_and_keeps_previous_output(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root ignores directory permissions")
+    parent = tmp_path / "ro"
+    parent.mkdir()
+    parent.chmod(0o500)
+    try:
+        assert run("build", str(EXAMPLE), "-o", str(parent / "out")).returncode == 3
+    finally:
+        parent.chmod(0o700)
+
+
+def test_output_path_that_is_a_file_exits_3(tmp_path):
+    target = tmp_path / "file"
+    target.write_text("x")
+    result = run("build", str(EXAMPLE), "-o", str(target))
+    assert result.returncode == 3 and target.read_text() == "x"
+
+
+def test_explain_prints_rule_documentation():
+    listing = run("explain")
+    assert listing.returncode == 0 and "TG101" in listing.stdout
+    doc = run("explain", "TG101")
+    assert doc.returncode == 0 and "Bad" in doc.stdout and "Good" in doc.stdout
+
+
+def test_schema_is_json_schema_that_accepts_the_examples():
+    import jsonschema
+    import yaml
+
+    schema = json.loads(run("schema").stdout)
+    for example in sorted((ROOT / "blueprints").glob("*.yaml")):
+        jsonschema.validate(yaml.safe_load(example.read_text()), schema)
+
+
+def test_init_writes_a_blueprint_that_checks_clean(tmp_path):
+    assert run("init", "bp.yaml", cwd=tmp_path).returncode == 0
+    assert run("check", "--strict", str(tmp_path / "bp.yaml")).returncode == 0
+    assert run("init", "bp.yaml", cwd=tmp_path).returncode == 3
+
+
+def test_secrets_never_reach_output(tmp_path):
+    out = tmp_path / "out"
+    result = run("build", str(EXAMPLE), "-o", str(out), env={"HONEYCOMB_API_KEY": "hc-secret-value-42"})
+    assert result.returncode == 0
+    for content in tree(out).values():
+        assert b"hc-secret-value-42" not in content
+    assert any(b"${env:HONEYCOMB_API_KEY}" in c for c in tree(out).values())
