@@ -85,20 +85,20 @@ def test_error_findings_exit_1_and_block_emission(tmp_path):
 
 
 def test_warnings_block_only_with_strict(tmp_path):
-    text = EXAMPLE.read_text().replace("    owner: {team: logistics, oncall: \"pagerduty:logistics\"}\n", "")
-    blueprint = tmp_path / "ownerless.yaml"
+    text = EXAMPLE.read_text().replace("oncall: \"pagerduty:logistics\"", "oncall: null")
+    blueprint = tmp_path / "no-oncall.yaml"
     blueprint.write_text(text)
     assert run("check", str(blueprint)).returncode == 0
     strict = run("check", "--strict", str(blueprint))
-    assert strict.returncode == 1 and "TG601" in strict.stdout
+    assert strict.returncode == 1 and "TG602" in strict.stdout
 
 
 def test_findings_formats(tmp_path):
-    text = EXAMPLE.read_text().replace("    owner: {team: logistics, oncall: \"pagerduty:logistics\"}\n", "")
-    blueprint = tmp_path / "ownerless.yaml"
+    text = EXAMPLE.read_text().replace("oncall: \"pagerduty:logistics\"", "oncall: null")
+    blueprint = tmp_path / "no-oncall.yaml"
     blueprint.write_text(text)
     as_json = json.loads(run("check", "--format", "json", str(blueprint)).stdout)
-    assert any(f["code"] == "TG601" and f["line"] for f in as_json)
+    assert any(f["code"] == "TG602" and f["line"] for f in as_json)
     sarif = json.loads(run("check", "--format", "sarif", str(blueprint)).stdout)
     assert sarif["version"] == "2.1.0"
 

@@ -203,5 +203,52 @@ def init(path: str, force: bool) -> None:
     click.echo(f"wrote {path}; next: tracegen check {path}")
 
 
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, exists=True))
+@click.option("--only", multiple=True, help="Run only these validators (repeatable).")
+@click.option("--require-all", is_flag=True, help="A validator whose tool is missing fails the run.")
+@handle_errors
+def validate(directory: str, only: tuple[str, ...], require_all: bool) -> None:
+    """Run every real validator available (otelcol validate, ...) over a build output DIRECTORY."""
+    from tracegen.validators import run
+
+    checks = run(Path(directory), set(only) or None)
+    for check in checks:
+        detail = check.detail.splitlines()[0] if check.detail and check.status != "fail" else check.detail
+        line = f"{check.status:<4}  {check.artifact}  [{check.validator}]"
+        click.echo(line + (f"\n      {detail}" if check.status != "ok" and detail else ""))
+    failed = [c for c in checks if c.status == "fail" or (require_all and c.status == "skip")]
+    counts = {status: sum(c.status == status for c in checks) for status in ("ok", "fail", "skip")}
+    click.echo(f"{counts['ok']} ok, {counts['fail']} failed, {counts['skip']} skipped")
+    if failed:
+        raise ValidationFailed("")
+
+
+@main.group()
+def collector() -> None:
+    """The real OpenTelemetry Collector: build the distribution a build output needs."""
+
+
+@collector.command("install")
+@click.argument("directory", type=click.Path(file_okay=False, exists=True))
+@handle_errors
+def collector_install(directory: str) -> None:
+    """Build (or reuse from the cache) the collector each builder manifest in DIRECTORY describes,
+    with the OpenTelemetry Collector Builder installed by `go install`. Prints the binary's path last."""
+    from tracegen.toolchain.collector import build_distribution
+    from tracegen.validators import read_manifest
+
+    manifests = sorted(e["path"] for e in read_manifest(Path(directory)) if e["kind"] == "collector-distribution")
+    if not manifests:
+        raise UsageError(f"{directory} has no collector-distribution artifact; was it built by `tracegen build`?")
+    binaries = []
+    for manifest in manifests:
+        binary = build_distribution(Path(directory) / manifest, progress=lambda line: click.echo(line, err=True))
+        click.echo(f"{manifest}: {binary}", err=True)
+        binaries.append(binary)
+    for binary in sorted(set(binaries)):
+        click.echo(str(binary))
+
+
 if __name__ == "__main__":
     main()

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tracegen.blueprint.hcl import parse_hcl
-from tracegen.blueprint.merge import deep_merge, paths
+from tracegen.blueprint.merge import deep_merge, leaf_paths, replaced_by
 from tracegen.blueprint.model import Blueprint, Platform
 from tracegen.blueprint.source import Path, SourceMap, parse_yaml
 from tracegen.errors import BlueprintError, where
@@ -44,13 +44,9 @@ class LoadedBlueprint:
     def locate(self, path: Path, environment: str | None = None) -> tuple[int, int] | None:
         """Position of a model path; inside an environment, its override wins when it set the value."""
         path = tuple(path)
-        if environment is not None:
-            view = self.environments.get(environment)
-            probe = path
-            while view and probe:
-                if probe in view.overridden:
-                    return self.source.locate(("environments", environment, "overrides") + path)
-                probe = probe[:-1]
+        view = self.environments.get(environment) if environment is not None else None
+        if view and replaced_by(path, view.overridden):
+            return self.source.locate(("environments", environment, "overrides") + path)
         return self.source.locate(path)
 
 
@@ -143,14 +139,11 @@ def load_text(text: str, file: str) -> LoadedBlueprint:
     for name, environment in blueprint.environments.items():
         overrides = data["environments"][name].get("overrides") or {}
         merged = deep_merge(data, overrides)
-        overridden = frozenset(paths(overrides))
+        overridden = frozenset(leaf_paths(overrides))
 
         def locate(path: Path, _name=name, _over=overridden) -> tuple[int, int] | None:
-            probe = tuple(path)
-            while probe:
-                if probe in _over:
-                    return source.locate(("environments", _name, "overrides") + tuple(path))
-                probe = probe[:-1]
+            if replaced_by(path, _over):
+                return source.locate(("environments", _name, "overrides") + tuple(path))
             return source.locate(path)
 
         effective = _validate(merged, file, locate)

@@ -29,13 +29,22 @@ def deep_merge(base: Any, override: Any) -> Any:
     return copy.deepcopy(override)
 
 
-def paths(value: Any, prefix: tuple = ()) -> set[tuple]:
-    """Every path present in a nested value (dict keys and list indexes)."""
-    found = {prefix} if prefix else set()
+def leaf_paths(value: Any, prefix: tuple = ()) -> set[tuple]:
+    """Paths an override replaces outright: its scalars, lists and nulls (mappings merge, so a
+    mapping's own path is not replaced, only the leaves under it)."""
     if isinstance(value, dict):
+        found: set[tuple] = set()
         for key, item in value.items():
-            found |= paths(item, prefix + (key,))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found |= paths(item, prefix + (index,))
-    return found
+            found |= leaf_paths(item, prefix + (key,))
+        return found
+    return {prefix} if prefix else set()
+
+
+def replaced_by(path: tuple, leaves: frozenset[tuple] | set[tuple]) -> bool:
+    """True when `path` (or a list/scalar above it) was set by the override."""
+    probe = tuple(path)
+    while probe:
+        if probe in leaves:
+            return True
+        probe = probe[:-1]
+    return False

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from tracegen.blueprint.merge import replaced_by
+
 if TYPE_CHECKING:
     from tracegen.blueprint.loader import LoadedBlueprint
 
@@ -44,10 +46,6 @@ def check_references(loaded: "LoadedBlueprint") -> None:
 
 
 def _where(loaded: "LoadedBlueprint", env: str, path: tuple) -> tuple:
-    view = loaded.environments[env]
-    probe = path
-    while probe:
-        if probe in view.overridden:
-            return ("environments", env, "overrides") + path
-        probe = probe[:-1]
+    if replaced_by(path, loaded.environments[env].overridden):
+        return ("environments", env, "overrides") + path
     return path

@@ -26,7 +26,8 @@ def _suppression(finding: Finding, loaded: LoadedBlueprint) -> str | None:
     for rule in loaded.blueprint.suppress:
         if rule.rule != finding.code:
             continue
-        if rule.at is None or finding.dotted_path == rule.at or finding.dotted_path.startswith(rule.at + "."):
+        path = finding.dotted_path
+        if rule.at is None or path == rule.at or path.startswith((rule.at + ".", rule.at + "[")):
             return rule.reason
     return None
 

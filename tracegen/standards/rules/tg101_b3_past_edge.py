@@ -8,12 +8,16 @@ Bad:
 
     services:
       payments:
+        version: 2.8.0
+        language: java
         propagators: [tracecontext, baggage, b3]
 
 Good (B3 only where old callers arrive, and the edge translates):
 
     services:
       edge-gateway:
+        version: 3.2.0
+        language: node
         edge: true
         legacy_edge: true
         propagators: [tracecontext, baggage, b3multi]
