@@ -122,16 +122,23 @@ def test_refuses_a_foreign_non_empty_directory(tmp_path):
     assert result.returncode == 3 and (tmp_path / "precious.txt").read_text() == "keep me"
 
 
-def test_unwritable_output_exits_3_and_keeps_previous_output(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root ignores directory permissions")
-    parent = tmp_path / "ro"
-    parent.mkdir()
-    parent.chmod(0o500)
-    try:
-        assert run("build", str(EXAMPLE), "-o", str(parent / "out")).returncode == 3
-    finally:
-        parent.chmod(0o700)
+def test_unwritable_output_exits_3_and_leaves_nothing_behind(tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")          # works as root too, unlike permission bits
+    result = run("build", str(EXAMPLE), "-o", str(blocker / "out"))
+    assert result.returncode == 3 and "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not-a-dir"]
+
+
+def test_failed_rebuild_keeps_the_previous_output(tmp_path):
+    out = tmp_path / "out"
+    assert run("build", str(EXAMPLE), "-o", str(out)).returncode == 0
+    before = tree(out)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(EXAMPLE.read_text().replace("language: go", "language: cobol"))
+    assert run("build", str(broken), "-o", str(out)).returncode == 2
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.yaml", "out"]
 
 
 def test_output_path_that_is_a_file_exits_3(tmp_path):

@@ -126,7 +126,7 @@ def check(blueprint: str, fmt: str, strict: bool, report_file: str | None) -> No
 
 @main.command()
 @click.argument("blueprint", type=click.Path(dir_okay=False))
-@click.option("--out", "-o", "out_dir", required=True, type=click.Path(file_okay=False),
+@click.option("--out", "-o", "out_dir", required=True, type=click.Path(),
               help="Output directory (replaced atomically).")
 @FORMAT
 @STRICT

@@ -8,3 +8,19 @@ real-consumer tests tell you whether the new versions still accept what tracegen
 COLLECTOR_VERSION = "0.165.0"
 # The builder (ocb) is released with the collector core.
 BUILDER_VERSION = COLLECTOR_VERSION
+
+# Kubernetes API version the manifests are validated against (kubernetes-validate ships its
+# OpenAPI schemas); the manifests use only APIs that are GA in it (ValidatingAdmissionPolicy v1: 1.30).
+KUBERNETES_VERSION = "1.35.0"
+# The collector image the manifests run: the upstream all-in-one contrib image at COLLECTOR_VERSION.
+COLLECTOR_IMAGE = "otel/opentelemetry-collector-contrib"
+# CRD schemas come from these Go modules (`go mod download`; each module's go line must be accepted
+# by the local Go toolchain, which is why Gateway API and Argo CD sit one minor behind their newest).
+ISTIO_API_VERSION = "v1.31.4"          # istio.io/api: kubernetes/customresourcedefinitions.gen.yaml
+GATEWAY_API_VERSION = "v1.6.3"         # sigs.k8s.io/gateway-api: config/crd/
+ENVOY_GATEWAY_VERSION = "v1.9.1"       # github.com/envoyproxy/gateway: charts/gateway-helm/charts/crds/
+ARGOCD_VERSION = "v3.5.7"              # github.com/argoproj/argo-cd/v3: manifests/crds/
+
+# Go toolchain the collector builder needs: the collector's modules declare `go 1.26.0` (0.160-0.165).
+# GOTOOLCHAIN=local, so an older Go fails rather than downloading a newer one.
+GO_MIN_VERSION = "1.26"

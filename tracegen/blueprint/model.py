@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -297,28 +297,24 @@ class VmHost(Strict):
     address: str | None = None
 
 
-class VmGroup(Strict):
-    hosts: list[VmHost] = Field(min_length=1)
-    services: list[str] = Field(default_factory=list, description="Services running on these hosts")
+def _hosts(value: list) -> list[VmHost]:
+    return [VmHost(name=item) if isinstance(item, str) else item for item in value]
 
-    @field_validator("hosts", mode="before")
-    @classmethod
-    def _hosts_from_names(cls, value: object) -> object:
-        if isinstance(value, list):
-            return [{"name": item} if isinstance(item, str) else item for item in value]
-        return value
+
+# A host is written as its name, or as {name, address}; after validation it is always a VmHost.
+Hosts = Annotated[list[Union[VmHost, Annotated[str, Field(min_length=1)]]], AfterValidator(_hosts)]
+
+
+class VmGroup(Strict):
+    hosts: Hosts = Field(min_length=1)
+    services: list[str] = Field(default_factory=list, description="Services running on these hosts")
 
 
 class VmPlatform(Strict):
-    gateways: list[VmHost] = Field(default_factory=list)
+    gateways: Hosts = Field(default_factory=list)
     groups: dict[Name, VmGroup] = Field(min_length=1)
     resolver: Literal["static", "dns"] = "static"
     dns_name: str | None = Field(None, description="With resolver dns: the name the gateways share")
-
-    @field_validator("gateways", mode="before")
-    @classmethod
-    def _gateways_from_names(cls, value: object) -> object:
-        return VmGroup._hosts_from_names(value)
 
 
 class LocalPlatform(Strict):

@@ -15,9 +15,9 @@ from tracegen.plan import model as pm
 class PlanError(TracegenError):
     """The blueprint is valid but asks for something tracegen will not deploy."""
 
-AGENT_SERVICE = "otel-agent"
-GATEWAY_SERVICE = "otel-gateway"
-GATEWAY_HEADLESS = "otel-gateway-headless"
+AGENT_SERVICE = pm.AGENT_SERVICE
+GATEWAY_SERVICE = pm.GATEWAY_SERVICE
+GATEWAY_HEADLESS = pm.GATEWAY_HEADLESS
 ENV_REF = re.compile(r"^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$")
 # The Java agent 2.x defaults to http/protobuf on 4318; the other SDKs to gRPC on 4317.
 SDK_PROTOCOL = {"java": "http/protobuf", "node": "grpc", "go": "grpc", "python": "grpc"}
@@ -174,7 +174,9 @@ def _service(name: str, service: bm.Service, view: EnvironmentView, agents) -> p
     agent = agents[0]
     port = agent.ports.otlp_http if protocol == "http/protobuf" else agent.ports.otlp_grpc
     if platform.kubernetes:
-        host = "$(OTEL_NODE_IP)"   # the downward API fills it; the agent listens on the node (hostPort)
+        # daemonset: the downward API fills OTEL_NODE_IP and the agent listens on the node (hostPort);
+        # sidecar: the agent shares the pod; namespace: the agent Service in the app's own namespace.
+        host = {"sidecar": "localhost", "namespace": AGENT_SERVICE}.get(agent.placement, "$(OTEL_NODE_IP)")
     else:
         host = "127.0.0.1" if platform.local else "localhost"
     endpoint = service.export_endpoint or f"http://{host}:{port}"
@@ -220,7 +222,8 @@ def plan_environment(loaded: LoadedBlueprint, view: EnvironmentView) -> pm.Envir
                        agent_host, pm.OTLP_GRPC_PORT)
     ingress = None
     if bp.ingress and k8s:
-        ingress = pm.Ingress(bp.ingress.kind, bp.ingress.namespace, agent_host, pm.OTLP_GRPC_PORT)
+        ingress = pm.Ingress(bp.ingress.kind, bp.ingress.namespace, agent_host, pm.OTLP_GRPC_PORT,
+                             bp.sampling.head.edge_rate)
     return pm.EnvironmentPlan(
         name=view.name, blueprint_name=bp.name,
         collector_version=bp.topology.collector_version or versions.COLLECTOR_VERSION,

@@ -17,6 +17,10 @@ OTLP_GRPC_PORT = 4317
 OTLP_HTTP_PORT = 4318
 HEALTH_PORT = 13133
 METRICS_PORT = 8888
+# Kubernetes Service names, shared by the collector configs (resolver), the manifests and the SDKs.
+AGENT_SERVICE = "otel-agent"
+GATEWAY_SERVICE = "otel-gateway"
+GATEWAY_HEADLESS = "otel-gateway-headless"
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,7 @@ class Ingress:
     namespace: str
     collector_service: str
     collector_port: int
+    sampling_ratio: float = 1.0           # the edge's head rate: the ingress is the first hop
 
 
 @dataclass(frozen=True)

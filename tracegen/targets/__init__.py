@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tracegen.plan.model import Plan
-from tracegen.targets import collector
+from tracegen.targets import collector, distribution, gitops, ingress, istio, kubernetes
 from tracegen.targets.artifact import Artifact
 
 TARGETS: dict[str, Callable[[Plan], list[Artifact]]] = {
     "collector": collector.build,
+    "distribution": distribution.build,
+    "kubernetes": kubernetes.build,
+    "istio": istio.build,
+    "ingress": ingress.build,
+    "gitops": gitops.build,
 }
 
 

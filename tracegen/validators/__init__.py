@@ -36,9 +36,9 @@ def read_manifest(directory: Path) -> list[dict]:
 
 
 def _validators() -> dict[str, ModuleType]:
-    from tracegen.validators import collector
+    from tracegen.validators import collector, kubernetes
 
-    return {"collector": collector}
+    return {"collector": collector, "kubernetes": kubernetes}
 
 
 def run(directory: Path, only: set[str] | None = None) -> list[Check]:

@@ -12,6 +12,9 @@ from tracegen.errors import ToolError
 from tracegen.validators import Check
 
 NAME = "otelcol validate"
+# Variables components read from the process environment at start (not through ${env:...}):
+# k8s_attributes refuses to load without the node name its DaemonSet passes from spec.nodeName.
+RUNTIME_ENV = {"K8S_NODE_NAME": "validate-node"}
 KINDS = {"collector-config", "collector-distribution"}
 
 
@@ -41,15 +44,16 @@ def validate(directory: Path, entries: list[dict]) -> Iterator[Check]:
         yield Check(manifests[0]["path"], "collector builder", "ok", str(binary))
         overlays = [e for e in configs if "/modes/" in e["path"]]
         bases = [e for e in configs if e not in overlays]
-        gateways = [e for e in bases if e.get("role") == "gateway"]
         for entry in bases:
-            result = validate_config(binary, [directory / entry["path"]])
+            result = validate_config(binary, [directory / entry["path"]], env=RUNTIME_ENV)
             yield Check(entry["path"], NAME, "ok" if result.ok else "fail", result.output.strip())
         for entry in overlays:
-            if not gateways:
-                yield Check(entry["path"], NAME, "fail", "a mode overlay without a gateway config to merge over")
+            # An overlay is merged over the base config of the same role (gateway, or a lone agent).
+            same_role = [e for e in bases if e.get("role") == entry.get("role")]
+            if not same_role:
+                yield Check(entry["path"], NAME, "fail", f"a mode overlay without a {entry.get('role')} config")
                 continue
-            base = directory / gateways[0]["path"]
-            result = validate_config(binary, [base, directory / entry["path"]])
+            result = validate_config(binary, [directory / same_role[0]["path"], directory / entry["path"]],
+                                     env=RUNTIME_ENV)
             yield Check(entry["path"], NAME, "ok" if result.ok else "fail",
-                        f"merged over {gateways[0]['path']}: {result.output.strip()}")
+                        f"merged over {same_role[0]['path']}: {result.output.strip()}")

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Prepare what the collector e2e tests need: check Go, install the Collector Builder and build the
+# test distribution (every catalog component buildable at the pinned collector version) into
+# ${TRACEGEN_CACHE:-~/.cache/tracegen}. Re-running reuses the cache and takes a second.
+#
+#   scripts/install-collector-tools.sh [COLLECTOR_VERSION]
+#
+# Go >= 1.26 must be on PATH (https://go.dev/dl; Debian's golang-go is too old). GOTOOLCHAIN=local:
+# the build never downloads a Go toolchain.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+exec python3 - "$@" <<'PY'
+import sys, time
+from tracegen.errors import ToolError
+from tracegen.toolchain import collector
+from tracegen.versions import COLLECTOR_VERSION
+
+version = sys.argv[1] if len(sys.argv) > 1 else COLLECTOR_VERSION
+start = time.monotonic()
+try:
+    binary = collector.build_test_distribution(version, progress=lambda line: print(line, flush=True))
+except ToolError as error:
+    print(f"error: {error}", file=sys.stderr)
+    raise SystemExit(1)
+print(f"collector {version} test distribution: {binary} ({time.monotonic() - start:.0f}s)")
+PY

@@ -1,0 +1,117 @@
+"""Exporters: one per backend (the same builder serves the gateway and a gateway-less agent), and the
+agents' trace-ID load balancer in front of the gateway tier."""
+
+from __future__ import annotations
+
+import re
+
+from tracegen.errors import TracegenError
+from tracegen.plan import model as pm
+from tracegen.targets import collector_common as cc
+
+ENV_REF = re.compile(r"^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$")
+# A credential header: the reference alone, or behind an auth scheme ("Bearer ${env:TOKEN}").
+HEADER_REF = re.compile(r"^(?:[A-Za-z]+ )?\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$")
+SECRET_HEADERS = frozenset({"x-honeycomb-team", "authorization", "dd-api-key", "x-api-key"})
+# Where agents and gateways on VMs find their TLS material (the Ansible target places it).
+TLS_DIRECTORY = "/etc/otelcol/tls"
+GATEWAY_SERVER_TLS = {"cert_file": f"{TLS_DIRECTORY}/gateway.crt", "key_file": f"{TLS_DIRECTORY}/gateway.key"}
+GATEWAY_CLIENT_TLS = {"ca_file": f"{TLS_DIRECTORY}/ca.crt"}
+
+
+class SecretInConfig(TracegenError):
+    """A credential would be written into a collector config as a literal."""
+
+
+def _require_reference(exporter: pm.Exporter, what: str, value: str, pattern: re.Pattern = ENV_REF) -> None:
+    if not pattern.match(value):
+        raise SecretInConfig(
+            f"backend '{exporter.name}': {what} must be an environment reference like "
+            "${env:NAME}, never the secret itself; tracegen will not write it into a config")
+
+
+def _tls(exporter: pm.Exporter) -> dict:
+    tls: dict = {"insecure": exporter.insecure}
+    if exporter.ca_file:
+        tls["ca_file"] = exporter.ca_file
+    if exporter.server_name:
+        tls["server_name_override"] = exporter.server_name
+    return tls
+
+
+def _http_endpoint(exporter: pm.Exporter) -> str:
+    if "://" in exporter.endpoint:
+        return exporter.endpoint
+    return ("http://" if exporter.insecure else "https://") + exporter.endpoint
+
+
+def backend(c: cc.Components, exporter: pm.Exporter, queue: dict) -> tuple[str, dict]:
+    """(name, config) of the exporter that delivers to one backend."""
+    for key, value in exporter.headers:
+        if key.lower() in SECRET_HEADERS:
+            _require_reference(exporter, f"header {key}", value, HEADER_REF)
+    common = {"retry_on_failure": cc.retry(), "sending_queue": queue, "timeout": "10s"}
+    if exporter.backend_type == "datadog":
+        if not exporter.api_key:
+            raise SecretInConfig(f"backend '{exporter.name}': datadog needs api_key: ${{env:NAME}}")
+        _require_reference(exporter, "api_key", exporter.api_key)
+        api = {"key": exporter.api_key}
+        if exporter.site:
+            api["site"] = exporter.site
+        config = {"api": api, **common}
+        if "://" in exporter.endpoint:
+            config["traces"] = {"endpoint": exporter.endpoint}
+        return c.name(cc.DATADOG, exporter.name), config
+    # jaeger, tempo, honeycomb and generic otlp all speak OTLP (the `jaeger` exporter is gone).
+    config = {**common, "tls": _tls(exporter)}
+    if exporter.headers:
+        config["headers"] = dict(exporter.headers)
+    if exporter.protocol == "http":
+        config["endpoint"] = _http_endpoint(exporter)
+        return c.name(cc.OTLP_HTTP, exporter.name), config
+    config["endpoint"] = exporter.endpoint
+    return c.name(cc.OTLP_GRPC, exporter.name), config
+
+
+def debug(c: cc.Components) -> tuple[str, dict]:
+    """Stand-in when an environment names no backend: a pipeline needs an exporter."""
+    return c.name(cc.DEBUG), {"verbosity": "basic"}
+
+
+def _resolver(resolver: pm.Resolver) -> dict:
+    if resolver.kind == "k8s":
+        return {"k8s": {"service": resolver.service, "ports": [resolver.port]}}
+    if resolver.kind == "dns":
+        return {"dns": {"hostname": resolver.hostname, "port": str(resolver.port)}}
+    if not resolver.hostnames:
+        raise TracegenError("the agents' static resolver has no gateway addresses (the gateway tier "
+                            "runs on a platform whose instances are not listed)")
+    return {"static": {"hostnames": list(resolver.hostnames)}}
+
+
+def load_balancer(c: cc.Components, resolver: pm.Resolver, gateway: pm.Tier, queue: dict) -> tuple[str, dict]:
+    """Route every span of a trace to the same gateway instance, so tail sampling sees it whole."""
+    if gateway.platform == "vm":
+        # Agent -> gateway crosses the network between hosts: TLS against the fleet's CA.
+        tls = {"insecure": False, **GATEWAY_CLIENT_TLS}
+    else:
+        # Loopback on the local platform; inside the cluster the hop stays on the pod network.
+        # A mesh with mTLS, or gateway certificates, can replace this.
+        tls = {"insecure": True}
+    config = {
+        "routing_key": "traceID",
+        "resolver": _resolver(resolver),
+        # The balancer's own retry and (persistent) queue: a failed send comes back here and is
+        # re-routed over the current ring, so a gateway that scaled away does not strand data.
+        "retry_on_failure": cc.retry(),
+        "sending_queue": queue,
+        "timeout": "10s",
+        "protocol": {"otlp": {
+            "tls": tls,
+            "timeout": "5s",
+            # Per-gateway exporters fail fast and hand failures back to the balancer above.
+            "retry_on_failure": {"enabled": False},
+            "sending_queue": {"enabled": False},
+        }},
+    }
+    return c.name(cc.LOAD_BALANCING), config

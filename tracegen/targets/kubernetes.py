@@ -1,0 +1,105 @@
+"""Kubernetes manifests, per environment on the kubernetes platform, as a kustomize directory.
+
+- `<env>/kubernetes/kustomization.yaml`: builds everything below plus `../istio` and `../ingress`
+  (`kubectl kustomize <env>/kubernetes`; the Argo CD Application in `<env>/argocd/` syncs it).
+- `namespace.yaml`, `rbac.yaml`: the collector namespace; service accounts; a ClusterRole that lets
+  k8s_attributes get/watch/list pods, namespaces and apps/replicasets, and nothing else; a Role for
+  the load-balancing exporter's k8s resolver to watch the gateway's EndpointSlices.
+- `agent.yaml`: the agent's ConfigMap (the collector config, byte for byte), a DaemonSet listening
+  on hostPorts (the apps export to `$(OTEL_NODE_IP)`), and a Service with internalTrafficPolicy
+  Local for the mesh and the ingress. Per-namespace and sidecar placements get Deployments instead.
+- `gateway.yaml`: ConfigMap, StatefulSet (a volume per pod keeps the persistent queue) or
+  Deployment, a Service and a headless Service (the load-balancing resolver's), PodDisruptionBudget,
+  HorizontalPodAutoscaler, and a NetworkPolicy that admits OTLP only from the agents and the
+  mesh/ingress namespaces.
+- `admission-policy.yaml`: a ValidatingAdmissionPolicy and binding: no B3 and no missing
+  OTEL_SERVICE_NAME in app namespaces; edge namespaces are exempt.
+- `apps/<service>/`: a kustomize Component each team adds to its own kustomization to get the
+  OTEL_* variables (sampler ratio, propagators, resource attributes, the node-local endpoint).
+
+Every collector pod runs the pinned image, as non-root on a read-only root filesystem with no
+capabilities, with requests and limits memory_limiter is sized from, probes on health_check, a
+config checksum that rolls it when the config changes, and secrets from `otel-collector-secrets`.
+"""
+
+from __future__ import annotations
+
+import json
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from tracegen.plan import model as pm
+from tracegen.targets import collector_exporters as ex
+from tracegen.targets import ingress, istio
+from tracegen.targets import kubernetes_apps as apps
+from tracegen.targets import kubernetes_collectors as kcol
+from tracegen.targets import kubernetes_common as kc
+from tracegen.targets.artifact import Artifact
+from tracegen.targets.serialize import to_yaml, to_yaml_documents
+
+TEMPLATE_FILE_PATH = "kubernetes/README.md.j2"
+KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
+
+
+def kustomization(resources: list[str]) -> dict:
+    return {"apiVersion": KUSTOMIZE_API, "kind": "Kustomization", "resources": resources}
+
+
+def _service_namespace(env: pm.EnvironmentPlan, path: str) -> str | None:
+    name = path.split("/")[1] if path.startswith("apps/") else None
+    return next((s.namespace for s in env.services if s.name == name), None)
+
+
+def _readme(env: pm.EnvironmentPlan, cfg: kcol.Configs, files: dict[str, list[dict]]) -> str:
+    jinja = Environment(loader=PackageLoader("tracegen", "templates"), undefined=StrictUndefined,
+                        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    secrets = sorted({n for e in env.exporters for n in e.secret_env})
+    secret_namespaces = sorted({
+        (doc["metadata"].get("namespace") or _service_namespace(env, path))
+        for path, docs in files.items() for doc in docs if kc.SECRET_NAME in json.dumps(doc)} - {None})
+    gateway = next((d for d in files.get("gateway.yaml", []) if d["kind"] in ("StatefulSet", "Deployment")), None)
+    return jinja.get_template(TEMPLATE_FILE_PATH).render(
+        env=env, agent=kc.k8s_agent(env), gateway=kc.k8s_gateway(env),
+        gateway_kind=gateway["kind"] if gateway else None,
+        namespace=kc.collector_namespace(env), secrets=secrets, secret_name=kc.SECRET_NAME,
+        secret_namespaces=secret_namespaces,
+        tls_secret=kc.TLS_SECRET_NAME, image=kc.image(env), active_mode=cfg.active_mode,
+        app_namespaces=sorted(set(env.app_namespaces) - set(env.edge_namespaces)), services=env.services, ratio=apps.ratio_text,
+        uses_tls=ex.TLS_DIRECTORY in cfg.agent_text + cfg.gateway_text)
+
+
+def environment_files(env: pm.EnvironmentPlan, source: str) -> tuple[dict[str, list[dict]], kcol.Configs]:
+    """Path under `<env>/kubernetes/` -> its documents."""
+    cfg = kcol.configs(env, source)
+    files: dict[str, list[dict]] = {"namespace.yaml": [kcol.namespace(env)], "rbac.yaml": kcol.rbac(env),
+                                     "agent.yaml": kcol.agents(env, cfg), "gateway.yaml": kcol.gateways(env, cfg),
+                                     "admission-policy.yaml": apps.admission_policy(env)}
+    files = {path: docs for path, docs in files.items() if docs}
+    resources = list(files)
+    if istio.applies(env):
+        resources.append(f"../{istio.DIRECTORY}")
+    if ingress.has_manifests(env):
+        resources.append(f"../{ingress.DIRECTORY}")
+    files["kustomization.yaml"] = [kustomization(resources)]
+    for service in env.services:
+        for name, doc in apps.component(env, service, cfg).items():
+            files[f"apps/{service.name}/{name}"] = [doc]
+    return files, cfg
+
+
+def build(plan: pm.Plan) -> list[Artifact]:
+    artifacts: list[Artifact] = []
+    for env in plan.environments:
+        if not kc.is_kubernetes(env):
+            continue
+        files, cfg = environment_files(env, plan.source_file)
+        for path, docs in files.items():
+            role = {"agent.yaml": "agent", "gateway.yaml": "gateway"}.get(path)
+            service = path.split("/")[1] if path.startswith("apps/") else None
+            content = (to_yaml(docs[0], source=plan.source_file) if len(docs) == 1
+                       else to_yaml_documents(docs, source=plan.source_file))
+            artifacts.append(Artifact(path=f"{env.name}/kubernetes/{path}", kind="kubernetes-manifest",
+                                      content=content, environment=env.name, role=role, service=service))
+        artifacts.append(Artifact(path=f"{env.name}/kubernetes/README.md", kind="docs",
+                                  content=_readme(env, cfg, files), environment=env.name))
+    return artifacts

@@ -1,0 +1,129 @@
+"""What applications adopt: one kustomize Component per service that sets its OTEL_* variables (and,
+for the sidecar placement, adds the agent), and the admission policy that keeps B3 at the edge."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from tracegen.plan import model as pm
+from tracegen.targets import kubernetes_collectors as kcol
+from tracegen.targets import kubernetes_common as kc
+
+NODE_IP_ENV = "OTEL_NODE_IP"
+PATCH_FILE = "otel-env.yaml"
+SIDECAR_CONFIG_FILE = "otel-agent-config.yaml"
+COMPONENT_API = "kustomize.config.k8s.io/v1alpha1"
+# OTEL_RESOURCE_ATTRIBUTES is a W3C-baggage-like list: ',' '=' '%' and spaces must be percent-encoded.
+_SAFE = "!#$&'()*+-./:;<>?@[]^_`{|}~"
+
+
+def ratio_text(ratio: float) -> str:
+    return f"{ratio:.10f}".rstrip("0").rstrip(".") or "0"
+
+
+def otel_env(service: pm.ServicePlan) -> list[dict]:
+    """The variables every OpenTelemetry SDK reads, in an order Kubernetes can expand: a `$(VAR)`
+    reference only resolves to variables listed before it."""
+    items: list[dict] = []
+    if f"$({NODE_IP_ENV})" in service.otlp_endpoint:
+        items.append({"name": NODE_IP_ENV,
+                      "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "status.hostIP"}}})
+    attributes = ",".join(f"{key}={quote(value, safe=_SAFE)}" for key, value in service.resource_attributes
+                          if key != "service.name")   # OTEL_SERVICE_NAME wins over it anyway
+    items += [
+        {"name": "OTEL_SERVICE_NAME", "value": service.name},
+        {"name": "OTEL_RESOURCE_ATTRIBUTES", "value": attributes},
+        {"name": "OTEL_PROPAGATORS", "value": ",".join(service.propagators)},
+        {"name": "OTEL_TRACES_SAMPLER", "value": service.sampler},
+        {"name": "OTEL_TRACES_SAMPLER_ARG", "value": ratio_text(service.sampler_ratio)},
+        {"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": service.otlp_endpoint},
+        {"name": "OTEL_EXPORTER_OTLP_PROTOCOL", "value": service.otlp_protocol},
+    ]
+    return items
+
+
+def _sidecar(env: pm.EnvironmentPlan, tier: pm.Tier, service: pm.ServicePlan, cfg: kcol.Configs) -> tuple[dict, list]:
+    container = kc.collector_container(env, tier, "otel-agent", [f"--config={kc.CONFIG_MOUNT}/{kcol.AGENT_KEY}"],
+                                       cfg.agent_text, host_ports=False, node_filter=True)
+    # A native sidecar (an init container that keeps running) starts before the app and stops after it.
+    container["restartPolicy"] = "Always"
+    container["securityContext"] = {**container["securityContext"], "runAsUser": kc.COLLECTOR_UID,
+                                    "runAsGroup": kc.COLLECTOR_UID}
+    volumes = kc.collector_volumes(f"{kcol.AGENT_CONFIG_MAP}-{service.name}", [(kcol.AGENT_KEY, kcol.AGENT_KEY)],
+                                   env, cfg.agent_text, {"emptyDir": {"sizeLimit": "1Gi"}})
+    return container, volumes
+
+
+def component(env: pm.EnvironmentPlan, service: pm.ServicePlan, cfg: kcol.Configs) -> dict[str, dict]:
+    """file name -> document, for `<env>/kubernetes/apps/<service>/`."""
+    pod: dict = {"containers": [{"name": service.name, "env": otel_env(service)}]}
+    files: dict[str, dict] = {}
+    resources: list[str] = []
+    tier = kc.k8s_agent(env)
+    if tier is not None and tier.placement == "sidecar":
+        sidecar, volumes = _sidecar(env, tier, service, cfg)
+        pod["initContainers"] = [sidecar]
+        pod["volumes"] = [{**v, "name": f"otel-agent-{v['name']}"} for v in volumes]
+        sidecar["volumeMounts"] = [{**m, "name": f"otel-agent-{m['name']}"} for m in sidecar["volumeMounts"]]
+        files[SIDECAR_CONFIG_FILE] = kcol.config_map(f"{kcol.AGENT_CONFIG_MAP}-{service.name}", service.namespace,
+                                                     cfg.agent, env, "agent")
+        resources.append(SIDECAR_CONFIG_FILE)
+        pod_annotations = {"metadata": {"annotations": {kc.CHECKSUM_ANNOTATION: kc.checksum(cfg.agent)}}}
+    else:
+        pod_annotations = {}
+    files[PATCH_FILE] = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": service.name},
+                         "spec": {"template": {**pod_annotations, "spec": pod}}}
+    kustomization: dict = {
+        "apiVersion": COMPONENT_API, "kind": "Component",
+        "patches": [{"path": PATCH_FILE, "target": {"group": "apps", "version": "v1", "kind": "Deployment",
+                                                    "name": service.name}}]}
+    if resources:
+        kustomization["resources"] = resources
+    files["kustomization.yaml"] = kustomization
+    return files
+
+
+def admission_policy(env: pm.EnvironmentPlan) -> list[dict]:
+    """"No B3 past the edge": workloads in app namespaces must name themselves and must not propagate
+    B3; edge namespaces, where B3 from legacy clients is translated, are not bound. Only namespaces
+    the blueprint declares as app namespaces are bound: never `default` by inference."""
+    apps = sorted(set(env.app_namespaces) - set(env.edge_namespaces))
+    if not apps:
+        return []
+    name = f"{env.blueprint_name}-no-b3-past-edge"
+    label = kc.labels(name, "admission", env)
+    containers = "variables.containers"
+    policy = {
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
+        "metadata": kc.meta(name, None, label),
+        "spec": {
+            "failurePolicy": "Fail",
+            "matchConstraints": {"resourceRules": [{
+                "apiGroups": ["apps"], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"],
+                "resources": ["deployments", "statefulsets", "daemonsets"]}]},
+            "variables": [{"name": "containers", "expression":
+                           "object.spec.template.spec.containers + (has(object.spec.template.spec.initContainers)"
+                           " ? object.spec.template.spec.initContainers : [])"}],
+            "validations": [
+                {"expression": f"{containers}.all(c, !has(c.env) || c.env.all(e, e.name != 'OTEL_PROPAGATORS'"
+                               " || !has(e.value) || !(e.value.contains('b3') || e.value.contains('B3'))))",
+                 "message": "OTEL_PROPAGATORS contains b3: only edge namespaces may speak B3; use "
+                            "tracecontext,baggage (W3C) past the edge",
+                 "reason": "Forbidden"},
+                {"expression": f"{containers}.exists(c, has(c.env) && c.env.exists(e, e.name == 'OTEL_SERVICE_NAME'))",
+                 "message": "no container sets OTEL_SERVICE_NAME: add the tracing component "
+                            f"({env.name}/kubernetes/apps/<service>) to this workload's kustomization",
+                 "reason": "Invalid"},
+            ],
+        },
+    }
+    expressions = [{"key": kc.NAMESPACE_LABEL, "operator": "In", "values": apps}]
+    if env.edge_namespaces:
+        expressions.append({"key": kc.NAMESPACE_LABEL, "operator": "NotIn", "values": sorted(env.edge_namespaces)})
+    binding = {
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": kc.meta(name, None, label),
+        "spec": {"policyName": name, "validationActions": ["Deny"],
+                 "matchResources": {"namespaceSelector": {"matchExpressions": expressions}}},
+    }
+    return [policy, binding]
