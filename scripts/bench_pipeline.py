@@ -5,7 +5,8 @@ Builds tests/e2e/blueprints/local.yaml with the real CLI, starts the backend sta
 gateways and an agent on the real collector (the cached all-components test distribution), sends
 a burst of traces through the Python SDK and prints:
 
-- SDK -> agent: traces and spans per second the agent accepted;
+- SDK -> agent: traces and spans per second the agent accepted (one Python process generates the
+  traffic, so on a small machine this figure is bounded by the generator, not the agent);
 - end to end: for traces that must be kept (errors, slow), the time from the SDK ending the root
   span to the last span arriving at the backend, as percentiles. The tail sampler's decision_wait
   is the floor of this figure by design.
@@ -18,6 +19,7 @@ Every loop is bounded in count and time and only 127.0.0.1 is contacted.
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import statistics
 import sys
@@ -25,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+os.environ.setdefault("GRPC_VERBOSITY", "ERROR")   # grpc's C core logs every GOAWAY otherwise
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 sys.path.insert(0, str(ROOT))

@@ -131,7 +131,8 @@ class Backend(Strict):
     api_key: str | None = Field(None, description="A reference: ${env:NAME}. Never the key itself.")
     headers: dict[str, str] = Field(default_factory=dict)
     dataset: str | None = Field(None, description="Honeycomb dataset / Tempo tenant (X-Scope-OrgID)")
-    site: str | None = Field(None, description="Datadog site, e.g. datadoghq.eu")
+    site: str | None = Field(None, description="Datadog site, e.g. datadoghq.eu (for readers: the endpoint "
+                                               "decides where spans go)")
     environments: list[str] = Field(default_factory=list, description="Environments that export here")
     retention: Retention | None = None
 

@@ -78,15 +78,21 @@ def _exporter(name: str, backend: bm.Backend) -> pm.Exporter:
             headers["x-honeycomb-dataset"] = backend.dataset
     elif backend.type == "tempo" and backend.dataset:
         headers["X-Scope-OrgID"] = backend.dataset
+    elif backend.type == "datadog" and backend.api_key:
+        # Datadog's OTLP traces intake (or a Datadog Agent's OTLP port) takes OTLP/HTTP protobuf with
+        # these headers; the contrib `datadog` exporter cannot be built from the module proxy here.
+        headers["dd-protocol"] = "otlp"
+        headers["dd-api-key"] = backend.api_key
     elif backend.type == "otlp" and backend.api_key:
         headers["authorization"] = f"Bearer {backend.api_key}"
     secret_env = sorted({m.group(1) for v in [*headers.values(), backend.api_key or ""]
                          for m in [re.search(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}", v)] if m})
     return pm.Exporter(
-        name=name, backend_type=backend.type, protocol=backend.protocol, endpoint=backend.endpoint,
+        name=name, backend_type=backend.type,
+        protocol="http" if backend.type == "datadog" else backend.protocol, endpoint=backend.endpoint,
         insecure=backend.tls.insecure, ca_file=backend.tls.ca_file, server_name=backend.tls.server_name,
-        headers=tuple(sorted(headers.items())), site=backend.site,
-        api_key=backend.api_key if backend.type == "datadog" else None, secret_env=tuple(secret_env),
+        headers=tuple(sorted(headers.items())),
+        secret_env=tuple(secret_env),
         retention_hot_days=backend.retention.hot_days if backend.retention else None,
         retention_cold_days=backend.retention.cold_days if backend.retention else None)
 

@@ -82,8 +82,6 @@ class Exporter:
     ca_file: str | None = None
     server_name: str | None = None
     headers: tuple[tuple[str, str], ...] = ()   # values are ${env:NAME} references or plain non-secrets
-    site: str | None = None               # datadog
-    api_key: str | None = None            # a ${env:NAME} reference
     secret_env: tuple[str, ...] = ()      # environment variables the collector needs at run time
     retention_hot_days: int | None = None
     retention_cold_days: int | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tracegen.plan.model import Plan
-from tracegen.targets import collector, distribution, gitops, ingress, istio, kubernetes
+from tracegen.targets import ansible, collector, distribution, gitops, ingress, istio, kubernetes
 from tracegen.targets.artifact import Artifact
 
 TARGETS: dict[str, Callable[[Plan], list[Artifact]]] = {
@@ -15,6 +15,7 @@ TARGETS: dict[str, Callable[[Plan], list[Artifact]]] = {
     "istio": istio.build,
     "ingress": ingress.build,
     "gitops": gitops.build,
+    "ansible": ansible.build,
 }
 
 

@@ -51,23 +51,15 @@ def backend(c: cc.Components, exporter: pm.Exporter, queue: dict) -> tuple[str, 
         if key.lower() in SECRET_HEADERS:
             _require_reference(exporter, f"header {key}", value, HEADER_REF)
     common = {"retry_on_failure": cc.retry(), "sending_queue": queue, "timeout": "10s"}
-    if exporter.backend_type == "datadog":
-        if not exporter.api_key:
-            raise SecretInConfig(f"backend '{exporter.name}': datadog needs api_key: ${{env:NAME}}")
-        _require_reference(exporter, "api_key", exporter.api_key)
-        api = {"key": exporter.api_key}
-        if exporter.site:
-            api["site"] = exporter.site
-        config = {"api": api, **common}
-        if "://" in exporter.endpoint:
-            config["traces"] = {"endpoint": exporter.endpoint}
-        return c.name(cc.DATADOG, exporter.name), config
-    # jaeger, tempo, honeycomb and generic otlp all speak OTLP (the `jaeger` exporter is gone).
+    # Every backend speaks OTLP: jaeger (its own exporter is gone), tempo, honeycomb, datadog (OTLP
+    # intake, HTTP only) and generic otlp.
     config = {**common, "tls": _tls(exporter)}
     if exporter.headers:
         config["headers"] = dict(exporter.headers)
     if exporter.protocol == "http":
-        config["endpoint"] = _http_endpoint(exporter)
+        url = _http_endpoint(exporter)
+        # A full traces URL is used as is; a base URL gets /v1/traces appended by the exporter.
+        config["traces_endpoint" if url.rstrip("/").endswith("/v1/traces") else "endpoint"] = url
         return c.name(cc.OTLP_HTTP, exporter.name), config
     config["endpoint"] = exporter.endpoint
     return c.name(cc.OTLP_GRPC, exporter.name), config

@@ -36,9 +36,9 @@ def read_manifest(directory: Path) -> list[dict]:
 
 
 def _validators() -> dict[str, ModuleType]:
-    from tracegen.validators import collector, kubernetes
+    from tracegen.validators import ansible, collector, kubernetes
 
-    return {"collector": collector, "kubernetes": kubernetes}
+    return {"collector": collector, "kubernetes": kubernetes, "ansible": ansible}
 
 
 def run(directory: Path, only: set[str] | None = None) -> list[Check]:
