@@ -244,12 +244,15 @@ def test_secrets_come_from_a_secret_by_reference_only(checkout):
 def test_daemonset_agent_is_node_local_and_knows_its_node(checkout):
     agent = find(checkout, "prod/kubernetes/agent.yaml", "DaemonSet")
     container = agent["spec"]["template"]["spec"]["containers"][0]
-    host_ports = {p["name"]: p.get("hostPort") for p in container["ports"]}
-    assert host_ports["otlp-grpc"] == 4317 and host_ports["otlp-http"] == 4318
+    # Node-local through the Service, not hostPorts, so the namespace can enforce `restricted`.
+    assert not any("hostPort" in p for p in container["ports"])
     node = next(e for e in container["env"] if e["name"] == "K8S_NODE_NAME")
     assert node["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName"
     service = find(checkout, "prod/kubernetes/agent.yaml", "Service")
     assert service["spec"]["internalTrafficPolicy"] == "Local"
+    assert {p["port"] for p in service["spec"]["ports"]} >= {4317, 4318}
+    namespace = find(checkout, "prod/kubernetes/namespace.yaml", "Namespace")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
 # --------------------------------------------------------------------------- gateway tier
@@ -327,12 +330,12 @@ def test_per_service_rate_and_edge_rate():
     assert "team.cost_center=retail%2C%20online" in cart["OTEL_RESOURCE_ATTRIBUTES"]
 
 
-def test_node_ip_is_defined_before_the_endpoint_that_uses_it(checkout):
-    env = _env(checkout, "prod/kubernetes/apps/checkout/otel-env.yaml")
-    names = [e["name"] for e in env]
-    node_ip = next(e for e in env if e["name"] == "OTEL_NODE_IP")
-    assert node_ip["valueFrom"]["fieldRef"]["fieldPath"] == "status.hostIP"
-    assert names.index("OTEL_NODE_IP") < names.index("OTEL_EXPORTER_OTLP_ENDPOINT")
+def test_apps_export_to_the_node_local_agent_service(checkout):
+    env = {e["name"]: e.get("value") for e in _env(checkout, "prod/kubernetes/apps/checkout/otel-env.yaml")}
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-agent.observability.svc.cluster.local:4317"
+    java = {e["name"]: e.get("value") for e in _env(checkout, "prod/kubernetes/apps/payments/otel-env.yaml")}
+    assert java["OTEL_EXPORTER_OTLP_ENDPOINT"].endswith(":4318")       # Java agent 2.x: http/protobuf
+    assert java["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
 
 
 def test_namespace_placement_runs_an_agent_per_namespace_without_a_node_filter():

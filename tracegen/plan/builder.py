@@ -180,9 +180,11 @@ def _service(name: str, service: bm.Service, view: EnvironmentView, agents) -> p
     agent = agents[0]
     port = agent.ports.otlp_http if protocol == "http/protobuf" else agent.ports.otlp_grpc
     if platform.kubernetes:
-        # daemonset: the downward API fills OTEL_NODE_IP and the agent listens on the node (hostPort);
-        # sidecar: the agent shares the pod; namespace: the agent Service in the app's own namespace.
-        host = {"sidecar": "localhost", "namespace": AGENT_SERVICE}.get(agent.placement, "$(OTEL_NODE_IP)")
+        # daemonset: the agent Service with internalTrafficPolicy Local keeps traffic on the node
+        # without hostPorts (which Pod Security `baseline` forbids); sidecar: the agent shares the pod;
+        # namespace: the agent Service in the app's own namespace.
+        host = {"sidecar": "localhost", "namespace": AGENT_SERVICE}.get(
+            agent.placement, f"{AGENT_SERVICE}.{agent.namespace}.svc.cluster.local")
     else:
         host = "127.0.0.1" if platform.local else "localhost"
     endpoint = service.export_endpoint or f"http://{host}:{port}"

@@ -5,9 +5,10 @@
 - `namespace.yaml`, `rbac.yaml`: the collector namespace; service accounts; a ClusterRole that lets
   k8s_attributes get/watch/list pods, namespaces and apps/replicasets, and nothing else; a Role for
   the load-balancing exporter's k8s resolver to watch the gateway's EndpointSlices.
-- `agent.yaml`: the agent's ConfigMap (the collector config, byte for byte), a DaemonSet listening
-  on hostPorts (the apps export to `$(OTEL_NODE_IP)`), and a Service with internalTrafficPolicy
-  Local for the mesh and the ingress. Per-namespace and sidecar placements get Deployments instead.
+- `agent.yaml`: the agent's ConfigMap (the collector config, byte for byte), a DaemonSet, and the
+  `otel-agent` Service with internalTrafficPolicy Local that apps, the mesh and the ingress export
+  to (node-local without hostPorts, so the namespace enforces Pod Security `restricted`).
+  Per-namespace and sidecar placements get Deployments instead.
 - `gateway.yaml`: ConfigMap, StatefulSet (a volume per pod keeps the persistent queue) or
   Deployment, a Service and a headless Service (the load-balancing resolver's), PodDisruptionBudget,
   HorizontalPodAutoscaler, and a NetworkPolicy that admits OTLP only from the agents and the

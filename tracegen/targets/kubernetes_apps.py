@@ -9,7 +9,6 @@ from tracegen.plan import model as pm
 from tracegen.targets import kubernetes_collectors as kcol
 from tracegen.targets import kubernetes_common as kc
 
-NODE_IP_ENV = "OTEL_NODE_IP"
 PATCH_FILE = "otel-env.yaml"
 SIDECAR_CONFIG_FILE = "otel-agent-config.yaml"
 COMPONENT_API = "kustomize.config.k8s.io/v1alpha1"
@@ -25,9 +24,6 @@ def otel_env(service: pm.ServicePlan) -> list[dict]:
     """The variables every OpenTelemetry SDK reads, in an order Kubernetes can expand: a `$(VAR)`
     reference only resolves to variables listed before it."""
     items: list[dict] = []
-    if f"$({NODE_IP_ENV})" in service.otlp_endpoint:
-        items.append({"name": NODE_IP_ENV,
-                      "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "status.hostIP"}}})
     attributes = ",".join(f"{key}={quote(value, safe=_SAFE)}" for key, value in service.resource_attributes
                           if key != "service.name")   # OTEL_SERVICE_NAME wins over it anyway
     items += [
@@ -44,7 +40,7 @@ def otel_env(service: pm.ServicePlan) -> list[dict]:
 
 def _sidecar(env: pm.EnvironmentPlan, tier: pm.Tier, service: pm.ServicePlan, cfg: kcol.Configs) -> tuple[dict, list]:
     container = kc.collector_container(env, tier, "otel-agent", [f"--config={kc.CONFIG_MOUNT}/{kcol.AGENT_KEY}"],
-                                       cfg.agent_text, host_ports=False, node_filter=True)
+                                       cfg.agent_text, node_filter=True)
     # A native sidecar (an init container that keeps running) starts before the app and stops after it.
     container["restartPolicy"] = "Always"
     container["securityContext"] = {**container["securityContext"], "runAsUser": kc.COLLECTOR_UID,

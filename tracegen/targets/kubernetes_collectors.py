@@ -78,7 +78,7 @@ def _queue_volume(tier: pm.Tier) -> dict:
 def agent_workload(env: pm.EnvironmentPlan, tier: pm.Tier, namespace: str, cfg: Configs) -> dict:
     daemon = tier.placement == "daemonset"
     container = kc.collector_container(env, tier, "otel-agent", [f"--config={kc.CONFIG_MOUNT}/{AGENT_KEY}"],
-                                       cfg.agent_text, host_ports=daemon, node_filter=daemon)
+                                       cfg.agent_text, node_filter=daemon)
     spec = {"serviceAccountName": pm.AGENT_SERVICE, "containers": [container],
             "volumes": kc.collector_volumes(AGENT_CONFIG_MAP, [(AGENT_KEY, AGENT_KEY)], env, cfg.agent_text,
                                             _queue_volume(tier))}
@@ -195,7 +195,7 @@ def _prometheus_ports(env: pm.EnvironmentPlan) -> list[tuple[str, int]]:
 
 def gateway_workload(env: pm.EnvironmentPlan, tier: pm.Tier, cfg: Configs) -> dict:
     container = kc.collector_container(env, tier, "otel-gateway", _gateway_args(cfg), cfg.gateway_text,
-                                       host_ports=False, node_filter=False, extra_ports=_prometheus_ports(env))
+                                       node_filter=False, extra_ports=_prometheus_ports(env))
     stateful = env.persistent_queue
     spec = {"serviceAccountName": pm.GATEWAY_SERVICE, "containers": [container],
             "volumes": kc.collector_volumes(GATEWAY_CONFIG_MAP, list(cfg.gateway_paths), env, cfg.gateway_text,
@@ -286,10 +286,6 @@ def gateways(env: pm.EnvironmentPlan, cfg: Configs) -> list[dict]:
 
 def namespace(env: pm.EnvironmentPlan) -> dict:
     name = kc.collector_namespace(env)
-    agent = kc.k8s_agent(env)
-    # The agent DaemonSet's hostPorts are the one thing the `restricted` (and `baseline`) Pod Security
-    # levels forbid; every other field of every collector pod meets `restricted`.
-    level = "privileged" if agent is not None and agent.placement == "daemonset" else "restricted"
     return {"apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": name, "labels": {"pod-security.kubernetes.io/enforce": level,
+            "metadata": {"name": name, "labels": {"pod-security.kubernetes.io/enforce": "restricted",
                                                   "app.kubernetes.io/managed-by": "tracegen"}}}

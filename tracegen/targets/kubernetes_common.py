@@ -122,13 +122,11 @@ def collector_env(env: pm.EnvironmentPlan, tier: pm.Tier, config_text: str, node
     return items
 
 
-def collector_ports(ports: pm.Ports, host_ports: bool, extra: list[tuple[str, int]] = ()) -> list[dict]:
-    items = []
-    for name, port in (("otlp-grpc", ports.otlp_grpc), ("otlp-http", ports.otlp_http)):
-        item = {"name": name, "containerPort": port, "protocol": "TCP"}
-        if host_ports:
-            item["hostPort"] = port
-        items.append(item)
+def collector_ports(ports: pm.Ports, extra: list[tuple[str, int]] = ()) -> list[dict]:
+    # No hostPorts: node-local traffic goes through the agent Service (internalTrafficPolicy Local),
+    # so every collector pod meets the `restricted` Pod Security level.
+    items = [{"name": name, "containerPort": port, "protocol": "TCP"}
+             for name, port in (("otlp-grpc", ports.otlp_grpc), ("otlp-http", ports.otlp_http))]
     items += [{"name": "health", "containerPort": ports.health, "protocol": "TCP"},
               {"name": "metrics", "containerPort": ports.metrics, "protocol": "TCP"}]
     items += [{"name": name, "containerPort": port, "protocol": "TCP"} for name, port in extra]
@@ -143,7 +141,7 @@ def probes() -> dict:
 
 
 def collector_container(env: pm.EnvironmentPlan, tier: pm.Tier, name: str, args: list[str], config_text: str,
-                        host_ports: bool, node_filter: bool, extra_ports: list[tuple[str, int]] = ()) -> dict:
+                        node_filter: bool, extra_ports: list[tuple[str, int]] = ()) -> dict:
     mounts = [{"name": "config", "mountPath": CONFIG_MOUNT, "readOnly": True}]
     if env.persistent_queue:
         mounts.append({"name": "queue", "mountPath": cc.QUEUE_DIRECTORY})
@@ -152,7 +150,7 @@ def collector_container(env: pm.EnvironmentPlan, tier: pm.Tier, name: str, args:
     return {
         "name": name, "image": image(env), "imagePullPolicy": "IfNotPresent", "args": args,
         "env": collector_env(env, tier, config_text, node_filter),
-        "ports": collector_ports(tier.ports, host_ports, list(extra_ports)),
+        "ports": collector_ports(tier.ports, list(extra_ports)),
         **probes(), "resources": resources(tier), "securityContext": container_security(),
         "volumeMounts": mounts,
     }
