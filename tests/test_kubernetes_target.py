@@ -469,8 +469,15 @@ def test_istio_ingress_is_covered_by_the_mesh_telemetry():
 def test_argocd_application_points_at_the_environment_directory(checkout):
     for env in ("prod", "staging"):
         app = docs(checkout, f"{env}/argocd/application.yaml")[0]
-        assert app["spec"]["source"]["path"] == f"{env}/kubernetes"
+        assert app["spec"]["source"]["path"] == f"output/checkout/{env}/kubernetes"
+        assert app["spec"]["source"]["repoURL"] == "https://git.example.com/platform/tracing-config.git"
+        assert app["spec"]["source"]["targetRevision"] == "main"
         assert app["spec"]["destination"]["name"] == {"prod": "prod-eu1", "staging": "staging-eu1"}[env]
+
+
+def test_no_argocd_application_without_a_gitops_repository():
+    files = render(case_text("namespaces-nginx"))
+    assert not [p for p in files if "/argocd/" in p]
 
 
 def test_environments_without_kubernetes_emit_nothing():

@@ -354,6 +354,15 @@ class Environment(Strict):
         return value
 
 
+class GitOps(Strict):
+    """Where the build output is committed, for the Argo CD Applications."""
+    repo_url: str = Field(min_length=1, description="Git repository Argo CD pulls the output from")
+    revision: str = Field("HEAD", description="Branch, tag or commit")
+    path: str = Field("", description="Directory of the build output inside the repository, e.g. "
+                                      "output/checkout")
+    project: str = "default"
+
+
 class Suppression(Strict):
     rule: str = Field(pattern=r"^TG\d{3}$")
     at: str | None = Field(None, description="Dotted path the finding points at, e.g. services.checkout")
@@ -371,4 +380,5 @@ class Blueprint(Strict):
     topology: Topology = Field(default_factory=Topology)
     mesh: Mesh = Field(default_factory=Mesh)
     ingress: Ingress | None = None
+    gitops: GitOps | None = None
     suppress: list[Suppression] = Field(default_factory=list)

@@ -246,6 +246,8 @@ def plan_environment(loaded: LoadedBlueprint, view: EnvironmentView) -> pm.Envir
         app_namespaces=tuple(k8s.app_namespaces) if k8s else (),
         edge_namespaces=tuple(k8s.edge_namespaces) if k8s else (),
         mesh=mesh, ingress=ingress,
+        gitops=pm.GitOps(bp.gitops.repo_url, bp.gitops.revision, bp.gitops.path.strip("/"), bp.gitops.project)
+        if bp.gitops else None,
         vm_groups=tuple((g, tuple(h.name for h in body.hosts))
                         for g, body in sorted(view.platform.vm.groups.items())) if view.platform.vm else ())
 

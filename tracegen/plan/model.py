@@ -170,6 +170,14 @@ class DerivedMetrics:
 
 
 @dataclass(frozen=True)
+class GitOps:
+    repo_url: str
+    revision: str
+    path: str                              # output directory inside the repository ("" = its root)
+    project: str
+
+
+@dataclass(frozen=True)
 class EnvironmentPlan:
     name: str
     blueprint_name: str
@@ -190,6 +198,7 @@ class EnvironmentPlan:
     mesh: Mesh | None = None
     ingress: Ingress | None = None
     vm_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()   # group -> hosts
+    gitops: GitOps | None = None
 
     def resolver_for(self, platform: str) -> Resolver | None:
         return dict(self.resolvers).get(platform)
