@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tracegen.plan.model import Plan
-from tracegen.targets import ansible, collector, distribution, gitops, ingress, istio, kubernetes
+from tracegen.targets import ansible, collector, distribution, gitops, ingress, istio, kubernetes, sdk
 from tracegen.targets.artifact import Artifact
 
 TARGETS: dict[str, Callable[[Plan], list[Artifact]]] = {
@@ -16,6 +16,7 @@ TARGETS: dict[str, Callable[[Plan], list[Artifact]]] = {
     "ingress": ingress.build,
     "gitops": gitops.build,
     "ansible": ansible.build,
+    "sdk": sdk.build,
 }
 
 

@@ -36,6 +36,7 @@ from tracegen.targets import kubernetes_apps as apps
 from tracegen.targets import kubernetes_collectors as kcol
 from tracegen.targets import kubernetes_common as kc
 from tracegen.targets.artifact import Artifact
+from tracegen.targets.otel_env import ratio_text
 from tracegen.targets.serialize import to_yaml, to_yaml_documents
 
 TEMPLATE_FILE_PATH = "kubernetes/README.md.j2"
@@ -65,7 +66,7 @@ def _readme(env: pm.EnvironmentPlan, cfg: kcol.Configs, files: dict[str, list[di
         namespace=kc.collector_namespace(env), secrets=secrets, secret_name=kc.SECRET_NAME,
         secret_namespaces=secret_namespaces,
         tls_secret=kc.TLS_SECRET_NAME, image=kc.image(env), active_mode=cfg.active_mode,
-        app_namespaces=sorted(set(env.app_namespaces) - set(env.edge_namespaces)), services=env.services, ratio=apps.ratio_text,
+        app_namespaces=sorted(set(env.app_namespaces) - set(env.edge_namespaces)), services=env.services, ratio=ratio_text,
         uses_tls=ex.TLS_DIRECTORY in cfg.agent_text + cfg.gateway_text)
 
 

@@ -3,39 +3,18 @@ for the sidecar placement, adds the agent), and the admission policy that keeps 
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from tracegen.plan import model as pm
 from tracegen.targets import kubernetes_collectors as kcol
 from tracegen.targets import kubernetes_common as kc
+from tracegen.targets.otel_env import otel_variables
 
 PATCH_FILE = "otel-env.yaml"
 SIDECAR_CONFIG_FILE = "otel-agent-config.yaml"
 COMPONENT_API = "kustomize.config.k8s.io/v1alpha1"
-# OTEL_RESOURCE_ATTRIBUTES is a W3C-baggage-like list: ',' '=' '%' and spaces must be percent-encoded.
-_SAFE = "!#$&'()*+-./:;<>?@[]^_`{|}~"
-
-
-def ratio_text(ratio: float) -> str:
-    return f"{ratio:.10f}".rstrip("0").rstrip(".") or "0"
 
 
 def otel_env(service: pm.ServicePlan) -> list[dict]:
-    """The variables every OpenTelemetry SDK reads, in an order Kubernetes can expand: a `$(VAR)`
-    reference only resolves to variables listed before it."""
-    items: list[dict] = []
-    attributes = ",".join(f"{key}={quote(value, safe=_SAFE)}" for key, value in service.resource_attributes
-                          if key != "service.name")   # OTEL_SERVICE_NAME wins over it anyway
-    items += [
-        {"name": "OTEL_SERVICE_NAME", "value": service.name},
-        {"name": "OTEL_RESOURCE_ATTRIBUTES", "value": attributes},
-        {"name": "OTEL_PROPAGATORS", "value": ",".join(service.propagators)},
-        {"name": "OTEL_TRACES_SAMPLER", "value": service.sampler},
-        {"name": "OTEL_TRACES_SAMPLER_ARG", "value": ratio_text(service.sampler_ratio)},
-        {"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": service.otlp_endpoint},
-        {"name": "OTEL_EXPORTER_OTLP_PROTOCOL", "value": service.otlp_protocol},
-    ]
-    return items
+    return [{"name": name, "value": value} for name, value in otel_variables(service)]
 
 
 def _sidecar(env: pm.EnvironmentPlan, tier: pm.Tier, service: pm.ServicePlan, cfg: kcol.Configs) -> tuple[dict, list]:

@@ -1,0 +1,33 @@
+"""The standard OTEL_* variables for one service: every SDK reads them, so the Kubernetes patches,
+the VM environment files and the SDK bootstraps all take them from here and cannot disagree."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from tracegen.plan import model as pm
+
+# OTEL_RESOURCE_ATTRIBUTES is a W3C-baggage-like list: ',' '=' '%' and spaces must be percent-encoded.
+_SAFE = "!#$&'()*+-./:;<>?@[]^_`{|}~"
+
+
+def ratio_text(ratio: float) -> str:
+    return f"{ratio:.10f}".rstrip("0").rstrip(".") or "0"
+
+
+def resource_attributes_text(service: pm.ServicePlan) -> str:
+    return ",".join(f"{key}={quote(value, safe=_SAFE)}" for key, value in service.resource_attributes
+                    if key != "service.name")   # OTEL_SERVICE_NAME wins over it anyway
+
+
+def otel_variables(service: pm.ServicePlan) -> list[tuple[str, str]]:
+    """(name, value) pairs in a stable order."""
+    return [
+        ("OTEL_SERVICE_NAME", service.name),
+        ("OTEL_RESOURCE_ATTRIBUTES", resource_attributes_text(service)),
+        ("OTEL_PROPAGATORS", ",".join(service.propagators)),
+        ("OTEL_TRACES_SAMPLER", service.sampler),
+        ("OTEL_TRACES_SAMPLER_ARG", ratio_text(service.sampler_ratio)),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", service.otlp_endpoint),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", service.otlp_protocol),
+    ]
