@@ -214,7 +214,8 @@ def test_backend_exporters_survive_an_outage_and_a_restart():
         if component_type(name) == "prometheus":
             continue
         assert exporter["retry_on_failure"]["enabled"] is True
-        assert exporter["retry_on_failure"]["max_elapsed_time"] == "300s"
+        assert exporter["retry_on_failure"]["max_elapsed_time"] == "900s"   # rides out a 15-minute outage
+        assert exporter["retry_on_failure"]["max_interval"] == "10s"
         assert exporter["sending_queue"]["storage"] == "file_storage/queue"
     assert gateway["extensions"]["file_storage/queue"]["create_directory"] is True
 

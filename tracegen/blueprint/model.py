@@ -320,7 +320,8 @@ class VmPlatform(Strict):
 
 class LocalPlatform(Strict):
     """Every collector on 127.0.0.1 with its own ports: for end-to-end tests and laptops."""
-    base_port: int = Field(24317, ge=1024, le=60000)
+    # Below Linux's ephemeral range (32768+), so an outgoing connection never holds a collector's port.
+    base_port: int = Field(24317, ge=1024, le=32000)
 
 
 class Platform(Strict):

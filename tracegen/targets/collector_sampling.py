@@ -117,6 +117,9 @@ def tail_sampling(tail: pm.TailSampling) -> dict:
         "expected_new_traces_per_sec": tail.expected_new_traces_per_sec,
         # Remember recent decisions so spans that arrive after one get the same answer.
         "decision_cache": {"sampled_cache_size": tail.num_traces, "non_sampled_cache_size": tail.num_traces},
+        # Decide every pending trace on a graceful shutdown instead of dropping it: a rolling restart
+        # of the gateways then loses nothing (measured in tests/e2e/test_pipeline_e2e.py).
+        "drop_pending_traces_on_shutdown": False,
         "policies": policies(start_policies(tail)),
     }
 

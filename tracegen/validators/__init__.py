@@ -36,9 +36,9 @@ def read_manifest(directory: Path) -> list[dict]:
 
 
 def _validators() -> dict[str, ModuleType]:
-    from tracegen.validators import ansible, collector, kubernetes
+    from tracegen.validators import ansible, collector, kubernetes, sdk
 
-    return {"collector": collector, "kubernetes": kubernetes, "ansible": ansible}
+    return {"collector": collector, "kubernetes": kubernetes, "ansible": ansible, "sdk": sdk}
 
 
 def run(directory: Path, only: set[str] | None = None) -> list[Check]:

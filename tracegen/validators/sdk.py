@@ -1,0 +1,41 @@
+"""SDK output checked with each language's own tools (npm/node, javac/mvn, go, python), where they
+are installed. One checker module per language, named in LANGUAGE_CHECKERS; each has
+`check(directory: Path, service_dir: str, entries: list[dict]) -> Iterator[Check]`."""
+
+from __future__ import annotations
+
+import importlib
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+
+from tracegen.validators import Check
+
+NAME = "sdk"
+KINDS = {"sdk-code", "sdk-deps", "sdk-env"}
+LANGUAGE_CHECKERS = {
+    "node": "tracegen.validators.sdk_node",
+    "python": "tracegen.validators.sdk_python",
+    "java": "tracegen.validators.sdk_java",
+    "go": "tracegen.validators.sdk_go",
+}
+
+
+def validate(directory: Path, entries: list[dict]) -> Iterator[Check]:
+    services: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
+    for entry in entries:
+        if entry.get("service") and entry.get("language"):
+            service_dir = entry["path"].rsplit("/sdk/", 1)[0] + f"/sdk/{entry['service']}"
+            services[(service_dir, entry["service"], entry["language"])].append(entry)
+    for (service_dir, _service, language), items in sorted(services.items()):
+        module_name = LANGUAGE_CHECKERS.get(language)
+        try:
+            checker = importlib.import_module(module_name) if module_name else None
+        except ModuleNotFoundError:
+            checker = None
+        if checker is None:
+            for entry in items:
+                if entry["kind"] != "sdk-env":
+                    yield Check(entry["path"], NAME, "skip", f"no {language} checker")
+            continue
+        yield from checker.check(directory, service_dir, items)
