@@ -28,3 +28,103 @@ ARGOCD_VERSION = "v3.5.7"              # github.com/argoproj/argo-cd/v3: manifes
 # Go toolchain the collector builder needs: the collector's modules declare `go 1.26.0` (0.160-0.165).
 # GOTOOLCHAIN=local, so an older Go fails rather than downloading a newer one.
 GO_MIN_VERSION = "1.26"
+
+# Java SDK output (targets/sdk/java.py): the Java agent 2.x route. The instrumentation BOM pins
+# opentelemetry-api (through opentelemetry-bom) and -instrumentation-annotations to the agent's release.
+# Maven plugins: their prerequisites admit Maven 3.6.3+ (this machine has 3.8.7).
+SDK_VERSIONS_JAVA = {
+    "opentelemetry-javaagent": "2.33.1",
+    "opentelemetry-instrumentation-bom": "2.33.1",
+    "prometheus-metrics": "1.10.0",          # io.prometheus:prometheus-metrics-core (client_java 1.x)
+    "java-release": "17",
+    "maven-compiler-plugin": "3.16.0",
+    "maven-dependency-plugin": "3.11.0",
+    "maven-jar-plugin": "3.4.2",
+    "maven-resources-plugin": "3.3.1",
+    # Only the end-to-end sample app (tests/e2e/sdk_apps/java) uses Spring Boot.
+    "spring-boot": "4.1.2",
+}
+
+# Go SDK output (targets/sdk/go.py). Every module's go directive is 1.26.0, which the local toolchain
+# (GOTOOLCHAIN=local) accepts. The contrib modules v0.72.0 / v1.47.0 are built against otel v1.47.0,
+# and the SDK's resource package uses semconv v1.43.0: the generated code imports that same package,
+# or resource.Merge fails on conflicting schema URLs.
+SDK_VERSIONS_GO = {
+    "go": "1.26.0",
+    "go.opentelemetry.io/otel": "v1.47.0",
+    "go.opentelemetry.io/otel/sdk": "v1.47.0",
+    "go.opentelemetry.io/otel/trace": "v1.47.0",
+    "go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc": "v1.47.0",
+    "go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc": "v0.72.0",
+    "go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp": "v0.72.0",
+    "go.opentelemetry.io/contrib/otelconf": "v0.27.0",
+    "go.opentelemetry.io/contrib/propagators/b3": "v1.47.0",
+    "go.opentelemetry.io/contrib/propagators/jaeger": "v1.47.0",
+    "google.golang.org/grpc": "v1.85.0",
+    "github.com/prometheus/client_golang": "v1.25.0",
+    "semconv": "v1.43.0",                    # go.opentelemetry.io/otel/semconv/<this>, as sdk/resource
+}
+
+# SDK packages the generated per-service setup pins (tracegen/targets/sdk/node.py and python.py).
+# Node: the OpenTelemetry JS 2.x SDK line (stable 2.12.x, experimental 0.223.x, contrib
+# instrumentations built on instrumentation ^0.223.0) is the newest whose `engines` admit Node 20:
+# SDK 3.x, 0.300+ and the contrib releases after these (instrumentation-express 0.72, -pg 0.77,
+# -kafkajs 0.33, ...) need Node >= 22.15. The 2.x packages accept @opentelemetry/api ">=1.0.0 <1.10.0",
+# so the API stays on 1.9.x. Stable packages sit at 2.12.0, not 2.12.1: sdk-trace-node 2.12.0 (the
+# last of that package) pins core/sdk-trace-base 2.12.0 exactly, and one copy of each is wanted.
+# The key "node" is the runtime floor written to package.json `engines.node`.
+SDK_VERSIONS_NODE = {
+    "node": ">=20.6.0",
+    "@opentelemetry/api": "1.9.1",
+    "@opentelemetry/core": "2.12.0",
+    "@opentelemetry/resources": "2.12.0",
+    "@opentelemetry/sdk-trace-node": "2.12.0",
+    "@opentelemetry/semantic-conventions": "1.45.0",
+    "@opentelemetry/propagator-b3": "2.12.0",
+    "@opentelemetry/propagator-jaeger": "2.12.0",
+    "@opentelemetry/exporter-trace-otlp-grpc": "0.223.0",
+    "@opentelemetry/exporter-trace-otlp-proto": "0.223.0",
+    "@opentelemetry/instrumentation": "0.223.0",
+    "@opentelemetry/instrumentation-http": "0.223.0",
+    "@opentelemetry/instrumentation-grpc": "0.223.0",
+    "@opentelemetry/sdk-node": "0.223.0",          # startNodeSDK(): loads OTEL_CONFIG_FILE
+    "@opentelemetry/instrumentation-undici": "0.33.0",
+    "@opentelemetry/instrumentation-express": "0.71.1",
+    "@opentelemetry/instrumentation-pg": "0.76.0",
+    "@opentelemetry/instrumentation-mysql2": "0.69.0",
+    "@opentelemetry/instrumentation-redis": "0.71.0",
+    "@opentelemetry/instrumentation-ioredis": "0.71.0",
+    "@opentelemetry/instrumentation-kafkajs": "0.32.0",
+    "@opentelemetry/instrumentation-amqplib": "0.70.0",
+    "@opentelemetry/instrumentation-aws-sdk": "0.78.0",
+    "pino": "10.4.0",
+    "prom-client": "15.1.3",
+}
+# Python: SDK 1.45.1 with the 0.66b1 instrumentation line. 1.45.2/0.66b2 is newer but was not
+# released for every instrumentation (psycopg, flask, pika, kafka, pymysql, the b3 and jaeger
+# propagators stop at 0.66b1/1.45.1), and each instrumentation pins opentelemetry-instrumentation
+# exactly, so one service mixing the two lines cannot install. The key "python" is the runtime floor.
+SDK_VERSIONS_PYTHON = {
+    "python": ">=3.10",
+    "opentelemetry-api": "1.45.1",
+    "opentelemetry-sdk": "1.45.1",
+    "opentelemetry-exporter-otlp-proto-grpc": "1.45.1",
+    "opentelemetry-exporter-otlp-proto-http": "1.45.1",
+    "opentelemetry-propagator-b3": "1.45.1",
+    "opentelemetry-propagator-jaeger": "1.45.1",
+    "opentelemetry-configuration": "0.66b1",        # OTEL_CONFIG_FILE (declarative configuration)
+    "opentelemetry-instrumentation": "0.66b1",
+    "opentelemetry-instrumentation-fastapi": "0.66b1",
+    "opentelemetry-instrumentation-flask": "0.66b1",
+    "opentelemetry-instrumentation-requests": "0.66b1",
+    "opentelemetry-instrumentation-httpx": "0.66b1",
+    "opentelemetry-instrumentation-grpc": "0.66b1",
+    "opentelemetry-instrumentation-psycopg": "0.66b1",
+    "opentelemetry-instrumentation-psycopg2": "0.66b1",
+    "opentelemetry-instrumentation-pymysql": "0.66b1",
+    "opentelemetry-instrumentation-redis": "0.66b1",
+    "opentelemetry-instrumentation-pika": "0.66b1",
+    "opentelemetry-instrumentation-aio-pika": "0.66b1",
+    "opentelemetry-instrumentation-botocore": "0.66b1",
+    "prometheus-client": "0.26.0",
+}

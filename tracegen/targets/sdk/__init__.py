@@ -12,9 +12,16 @@ from collections.abc import Callable
 
 from tracegen.plan import model as pm
 from tracegen.targets.artifact import Artifact
-from tracegen.targets.sdk import common
+from tracegen.targets.sdk import common, node, python
+from tracegen.targets.sdk import go as sdk_go
+from tracegen.targets.sdk import java as sdk_java
 
-LANGUAGES: dict[str, Callable[[pm.EnvironmentPlan, pm.ServicePlan], list[Artifact]]] = {}
+LANGUAGES: dict[str, Callable[[pm.EnvironmentPlan, pm.ServicePlan], list[Artifact]]] = {
+    "java": sdk_java.files,
+    "go": sdk_go.files,
+    "node": node.files,
+    "python": python.files,
+}
 
 
 def build(plan: pm.Plan) -> list[Artifact]:

@@ -1,0 +1,41 @@
+"""The OpenTelemetry declarative configuration of one service (`otel-config.yaml`, file_format 1.0).
+
+An SDK that supports it reads the file named by OTEL_CONFIG_FILE instead of the OTEL_* variables.
+The spec reads environment variables only where the file references them, so the settings a
+deployment usually changes are references with the blueprint's value as default
+(`${OTEL_EXPORTER_OTLP_ENDPOINT:-http://...}`): there, as with the bootstraps, the variable wins.
+"""
+
+from __future__ import annotations
+
+from tracegen.plan import model as pm
+from tracegen.targets.otel_env import ratio_text
+
+FILE_FORMAT = "1.0"
+FILE_NAME = "otel-config.yaml"
+# Propagators the configuration schema names (`.propagator.composite[]` keys).
+SCHEMA_PROPAGATORS = ("tracecontext", "baggage", "b3", "b3multi")
+
+
+def configuration(service: pm.ServicePlan) -> dict:
+    attributes = [{"name": key, "value": f"${{OTEL_SERVICE_NAME:-{value}}}" if key == "service.name" else value}
+                  for key, value in service.resource_attributes]
+    if service.otlp_protocol == "grpc":
+        exporter = {"otlp_grpc": {"endpoint": f"${{OTEL_EXPORTER_OTLP_ENDPOINT:-{service.otlp_endpoint}}}"}}
+    else:
+        exporter = {"otlp_http": {"endpoint": f"${{OTEL_EXPORTER_OTLP_TRACES_ENDPOINT:-{service.otlp_endpoint}/v1/traces}}",
+                                  "encoding": "protobuf"}}
+    return {
+        "file_format": FILE_FORMAT,
+        "resource": {
+            "attributes": attributes,
+            # Entries of `attributes` win over these, per the schema: the variable can add, not replace.
+            "attributes_list": "${OTEL_RESOURCE_ATTRIBUTES:-}",
+        },
+        "propagator": {"composite": [{name: None} for name in service.propagators if name in SCHEMA_PROPAGATORS]},
+        "tracer_provider": {
+            "processors": [{"batch": {"exporter": exporter}}],
+            "sampler": {"parent_based": {"root": {"trace_id_ratio_based": {
+                "ratio": f"${{OTEL_TRACES_SAMPLER_ARG:-{ratio_text(service.sampler_ratio)}}}"}}}},
+        },
+    }

@@ -1,0 +1,187 @@
+"""Node.js: the tracing bootstrap and its helpers for one service, in `<env>/sdk/<service>/`.
+
+- `tracing.js` (sdk-code): `node --require ./tracing.js app.js`. NodeTracerProvider (SDK 2.x) with
+  the blueprint's resource attributes, a parent-based ratio sampler, a BatchSpanProcessor and the
+  OTLP exporter of the service's protocol, W3C propagators, the instrumentations of what the service
+  declares, span flushing on SIGTERM/SIGINT, and an Express error handler marking spans ERROR.
+- `logger.js` (pino with trace_id/span_id), `exemplars.js` (prom-client histogram with trace
+  exemplars), `messaging.js` when the service produces or consumes messages.
+- `package.json` (sdk-deps): the pinned packages (tracegen.versions.SDK_VERSIONS_NODE) to merge
+  into the service's own, `engines.node` stated.
+- `otel-config.yaml`: declarative configuration, loaded when OTEL_CONFIG_FILE names it.
+- `README.md` (docs): how to adopt it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from tracegen.plan import model as pm
+from tracegen.targets.artifact import Artifact
+from tracegen.targets.otel_env import ratio_text
+from tracegen.targets.sdk import common, declarative
+from tracegen.targets.serialize import to_json, to_yaml
+from tracegen.versions import SDK_VERSIONS_NODE
+
+TEMPLATE_DIR = "sdk/node"
+SOURCES = ("tracing.js", "logger.js", "exemplars.js")
+MESSAGING = "messaging.js"
+# Resource keys with a stable constant in @opentelemetry/semantic-conventions (the ATTR_* names of 1.x).
+STABLE_RESOURCE_KEYS = {"service.name": "ATTR_SERVICE_NAME", "service.version": "ATTR_SERVICE_VERSION"}
+MESSAGING_SYSTEMS = {"kafka": "kafka", "rabbitmq": "rabbitmq", "sqs": "aws_sqs"}
+# Packages every service's bootstrap and helpers require.
+BASE_PACKAGES = (
+    "@opentelemetry/api", "@opentelemetry/core", "@opentelemetry/resources", "@opentelemetry/sdk-trace-node",
+    "@opentelemetry/semantic-conventions", "@opentelemetry/exporter-trace-otlp-grpc",
+    "@opentelemetry/exporter-trace-otlp-proto", "@opentelemetry/instrumentation", "@opentelemetry/sdk-node",
+    "pino", "prom-client",
+)
+PROPAGATOR_PACKAGES = {"b3": "@opentelemetry/propagator-b3", "b3multi": "@opentelemetry/propagator-b3",
+                       "jaeger": "@opentelemetry/propagator-jaeger"}
+
+
+@dataclass(frozen=True)
+class Instrumentation:
+    package: str
+    export: str
+    covers: str             # a comment in tracing.js: what it traces
+    options: str = ""       # constructor argument, a JavaScript expression
+    also: tuple[str, ...] = ()   # further names the options need from the package
+
+
+HTTP = Instrumentation("@opentelemetry/instrumentation-http", "HttpInstrumentation",
+                       "inbound and outbound HTTP (node:http, node:https)")
+HTTP_SERVER = Instrumentation(HTTP.package, HTTP.export, HTTP.covers, "{ requestHook: keepServerSpan }")
+UNDICI = Instrumentation("@opentelemetry/instrumentation-undici", "UndiciInstrumentation",
+                         "outbound HTTP through fetch() and undici")
+# Middleware layers get no span of their own (their time stays inside the route's): a span per
+# middleware per request is volume without insight.
+EXPRESS = Instrumentation("@opentelemetry/instrumentation-express", "ExpressInstrumentation",
+                          "Express routes and request handlers (express >=4 <6)",
+                          "{ ignoreLayersType: [ExpressLayerType.MIDDLEWARE] }", ("ExpressLayerType",))
+GRPC = Instrumentation("@opentelemetry/instrumentation-grpc", "GrpcInstrumentation", "gRPC client and server (@grpc/grpc-js)")
+DATASTORES = {
+    "postgres": (Instrumentation("@opentelemetry/instrumentation-pg", "PgInstrumentation", "PostgreSQL (pg >=8)"),),
+    "mysql": (Instrumentation("@opentelemetry/instrumentation-mysql2", "MySQL2Instrumentation", "MySQL (mysql2)"),),
+    "redis": (Instrumentation("@opentelemetry/instrumentation-redis", "RedisInstrumentation", "Redis (redis, @redis/client)"),
+              Instrumentation("@opentelemetry/instrumentation-ioredis", "IORedisInstrumentation", "Redis (ioredis)")),
+}
+BROKERS = {
+    "kafka": Instrumentation("@opentelemetry/instrumentation-kafkajs", "KafkaJsInstrumentation",
+                             "Kafka with kafkajs (<3): producer and consumer spans, traceparent in the message headers"),
+    "rabbitmq": Instrumentation("@opentelemetry/instrumentation-amqplib", "AmqplibInstrumentation",
+                                "RabbitMQ with amqplib: publish and consume spans, context in the message headers"),
+    "sqs": Instrumentation("@opentelemetry/instrumentation-aws-sdk", "AwsInstrumentation",
+                           "the AWS SDK v3, SQS included: context in the MessageAttributes"),
+}
+
+
+@dataclass(frozen=True)
+class Setup:
+    instrumentations: tuple[Instrumentation, ...]
+    packages: tuple[str, ...]
+    notes: tuple[str, ...]          # what the service declares that tracegen does not instrument
+    messaging_notes: tuple[str, ...]
+
+
+def setup(service: pm.ServicePlan) -> Setup:
+    """What the service's declarations call for: instrumentations, packages and notes."""
+    chosen: list[Instrumentation] = []
+    notes: list[str] = []
+    express = service.framework == "express"
+    if "http" in service.inbound or express:
+        chosen.append(HTTP_SERVER)
+    elif "http" in service.outbound:
+        chosen.append(HTTP)
+    if "http" in service.outbound:
+        chosen.append(UNDICI)
+    if express:
+        chosen.append(EXPRESS)
+    elif service.framework and service.framework != "grpc":
+        notes.append(f"framework {service.framework}: no instrumentation emitted (Express is supported); "
+                     "its requests are still traced by the HTTP instrumentation")
+    if "grpc" in service.inbound or "grpc" in service.outbound or service.framework == "grpc":
+        chosen.append(GRPC)
+    for store in service.datastores:
+        if store in DATASTORES:
+            chosen.extend(DATASTORES[store])
+        else:
+            notes.append(f"datastore {store}: no instrumentation emitted; add its @opentelemetry/instrumentation-* "
+                         f"package at a version depending on @opentelemetry/instrumentation "
+                         f"^{SDK_VERSIONS_NODE['@opentelemetry/instrumentation']}")
+    systems = sorted({system for system, _ in service.produces + service.consumes})
+    messaging_notes = [f"{system}: {BROKERS[system].package} traces {BROKERS[system].covers}; the helpers are for "
+                       "other clients" for system in systems]
+    chosen.extend(BROKERS[system] for system in systems)
+    unique = tuple(dict.fromkeys(chosen))
+    packages = {*BASE_PACKAGES, *(i.package for i in unique),
+                *(PROPAGATOR_PACKAGES[p] for p in service.propagators if p in PROPAGATOR_PACKAGES)}
+    unknown = [p for p in service.propagators if p not in PROPAGATOR_PACKAGES and p not in ("tracecontext", "baggage")]
+    notes.extend(f"propagator {p}: not emitted (tracecontext, baggage, b3, b3multi, jaeger are supported)" for p in unknown)
+    return Setup(unique, tuple(sorted(packages)), tuple(notes), tuple(messaging_notes))
+
+
+def _js(value: object) -> str:
+    return json.dumps(value, ensure_ascii=True)
+
+
+def _jinja() -> Environment:
+    jinja = Environment(loader=PackageLoader("tracegen", "templates"), undefined=StrictUndefined,
+                        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    jinja.filters["js"] = _js
+    return jinja
+
+
+def package_json(service: pm.ServicePlan, packages: tuple[str, ...]) -> dict:
+    return {
+        "name": f"{service.name}-tracing",
+        "version": service.version,
+        "private": True,
+        "description": f"OpenTelemetry tracing for {service.name}, generated by tracegen: merge the dependencies "
+                       "into the service's package.json",
+        "main": "tracing.js",
+        "engines": {"node": SDK_VERSIONS_NODE["node"]},
+        "dependencies": {name: SDK_VERSIONS_NODE[name] for name in packages},
+    }
+
+
+def files(env: pm.EnvironmentPlan, service: pm.ServicePlan) -> list[Artifact]:
+    plan = setup(service)
+    directory = common.directory(env, service)
+    generated = (f"Generated by tracegen from blueprint {env.blueprint_name!r}, environment {env.name!r}. "
+                 "Do not edit: change the blueprint and rebuild.")
+    express = service.framework == "express"
+    resource = [(f"[{STABLE_RESOURCE_KEYS[key]}]" if key in STABLE_RESOURCE_KEYS else _js(key), value)
+                for key, value in service.resource_attributes]
+    produces = [f"{system} {topic}" for system, topic in service.produces]
+    consumes = [f"{system} {topic}" for system, topic in service.consumes]
+    systems = sorted({system for system, _ in service.produces + service.consumes})
+    context = dict(
+        generated=generated, service=service, env=env.name, resource=resource, ratio=ratio_text(service.sampler_ratio),
+        instrumentations=plan.instrumentations, express=express, http_server=HTTP_SERVER in plan.instrumentations,
+        propagator_packages={"b3": any(p in ("b3", "b3multi") for p in service.propagators),
+                             "jaeger": "jaeger" in service.propagators},
+        produces=produces, consumes=consumes, notes=plan.messaging_notes,
+        first_produce={"system": service.produces[0][0], "topic": service.produces[0][1]} if service.produces else None,
+        first_consume={"system": service.consumes[0][0], "topic": service.consumes[0][1]} if service.consumes else None,
+        systems=[(s, MESSAGING_SYSTEMS[s]) for s in systems], sqs="sqs" in systems,
+    )
+    jinja = _jinja()
+    names = SOURCES + ((MESSAGING,) if systems else ())
+
+    def artifact(name: str, kind: str, content: str) -> Artifact:
+        return Artifact(path=f"{directory}/{name}", kind=kind, content=content, environment=env.name,
+                        service=service.name, language=service.language)
+
+    out = [artifact(name, "sdk-code", jinja.get_template(f"{TEMPLATE_DIR}/{name}.j2").render(**context)) for name in names]
+    out.append(artifact("package.json", "sdk-deps", to_json(package_json(service, plan.packages))))
+    out.append(artifact(declarative.FILE_NAME, "sdk-code",
+                        to_yaml(declarative.configuration(service), source=f"blueprint {env.blueprint_name!r}",
+                                sort_keys=False)))
+    out.append(artifact("README.md", "docs", jinja.get_template(f"{TEMPLATE_DIR}/README.md.j2").render(
+        files=names, setup=plan, versions=SDK_VERSIONS_NODE, config_file=declarative.FILE_NAME,
+        file_format=declarative.FILE_FORMAT, **context)))
+    return out
