@@ -29,6 +29,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from tracegen.errors import TracegenError
 from tracegen.plan import model as pm
 from tracegen.targets.artifact import Artifact
+from tracegen.targets.sdk.common import MESSAGING_SYSTEMS
 from tracegen.targets.otel_env import ratio_text
 from tracegen.targets.sdk import common, declarative
 from tracegen.targets.serialize import to_yaml
@@ -46,7 +47,6 @@ PROPAGATORS = {
     "jaeger": ("jaeger.Jaeger{}", "go.opentelemetry.io/contrib/propagators/jaeger"),
 }
 # messaging.system values (semantic conventions) of the blueprint's systems.
-MESSAGING_SYSTEMS = {"kafka": "kafka", "rabbitmq": "rabbitmq", "sqs": "aws_sqs"}
 
 
 class GoTargetError(TracegenError):
