@@ -4,6 +4,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]' || exit 1
+bash ./scripts/install-test-services.sh || echo "scripts/install-test-services.sh failed; running the tests anyway" >&2
+bash ./tests/e2e/ansible_harness/install-deps.sh || echo "the Ansible e2e dependencies failed to install" >&2
 python3 -m pytest "$@"
 status=$?
 if [ "$status" -eq 5 ]; then

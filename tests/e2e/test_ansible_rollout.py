@@ -16,6 +16,7 @@ The scenario runs in order; a phase that fails skips the ones after it:
 2. traces from an SDK on each application host, configured only by the generated OTEL_* file,
    reach the sink through the host's agent and the gateway, with the vaulted credential;
 3. a second run changes nothing;
+   then `--check --diff` with a changed blueprint shows the change and makes none;
 4. a rolling update in which one host's new config fails `otelcol validate`;
 5. a rolling update in which one host's new config validates but cannot start, and is rolled back;
 6. an upgrade to another collector build (the environment's own distribution, copied from the
@@ -80,9 +81,16 @@ def _sha256(path: Path | str) -> str:
     return digest.hexdigest()
 
 
-def _build(blueprint: Path, out: Path) -> Path:
-    result = subprocess.run([sys.executable, "-m", "tracegen", "build", str(blueprint), "-o", str(out)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+def _build(blueprint_text: str, workdir: Path, version: str) -> Path:
+    """`tracegen build` as an operator runs it, from the blueprint's own folder, so every version of
+    the blueprint names the same source in the generated files' headers."""
+    folder = workdir / f"blueprint-{version}"
+    folder.mkdir()
+    (folder / BLUEPRINT.name).write_text(blueprint_text)
+    out = workdir / f"out-{version}"
+    result = subprocess.run([sys.executable, "-m", "tracegen", "build", BLUEPRINT.name, "-o", str(out)],
+                            cwd=folder, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stdout + result.stderr
     return out / "e2e"
 
@@ -106,7 +114,7 @@ class Scenario:
             "otel_collector_service_manager": "process",
             "otel_collector_tls_src_dir": str(self.workdir / "tls"),
             "vault_e2e_sink_token": self.secret,
-            "otel_collector_health_timeout": 30,
+            "otel_collector_health_timeout": 15,
         }
         if binary == "url":
             values |= {"otel_collector_version": OLD_LABEL,
@@ -118,10 +126,13 @@ class Scenario:
                        "otel_collector_binary_checksum": "", "otel_collector_binary_src": str(self.new_binary)}
         return values
 
-    def play(self, output: Path, binary: str = "url", *args: str) -> Run:
+    def play(self, output: Path, binary: str = "url", *args: str, rolling: bool = False) -> Run:
+        """One run of the playbook. Unless `rolling`, the agents go in one batch (the operator's
+        `tracegen_agent_batches`) to keep the test short; rolling runs keep the generated batches."""
         self.runs += 1
         log = self.workdir / f"run-{self.runs}.log"
-        return run_playbook(self.estate, output / "ansible", self.base_vars(binary), log, *args)
+        extra = self.base_vars(binary) | ({} if rolling else {"tracegen_agent_batches": [len(AGENTS)]})
+        return run_playbook(self.estate, output / "ansible", extra, log, *args)
 
     # -- what a host is running
     def pid(self, host: str) -> int | None:
@@ -169,7 +180,7 @@ def scenario(tmp_path_factory):
     from tracegen.toolchain.collector import build_distribution, build_test_distribution
 
     workdir = tmp_path_factory.mktemp("ansible-rollout")
-    v1 = _build(BLUEPRINT, workdir / "out-v1")
+    v1 = _build(BLUEPRINT.read_text(), workdir, "v1")
     old_binary = build_test_distribution("0.160.0")
     new_binary = build_distribution(v1 / "collector" / "otelcol-builder.yaml")
     assert _sha256(old_binary) != _sha256(new_binary)
@@ -289,9 +300,7 @@ def _v2(scenario: Scenario) -> Path:
     if scenario.v2 is None:
         data = yaml.safe_load(BLUEPRINT.read_text())
         data["topology"]["agent"]["resources"]["memory_mib"] = 320
-        changed = scenario.workdir / "vm-estate-v2.yaml"
-        changed.write_text(yaml.safe_dump(data, sort_keys=False))
-        scenario.v2 = _build(changed, scenario.workdir / "out-v2")
+        scenario.v2 = _build(yaml.safe_dump(data, sort_keys=False), scenario.workdir, "v2")
     return scenario.v2
 
 
@@ -306,6 +315,19 @@ def _override_config(output: Path, host: str, config: Path | None) -> None:
     path.write_text("---\n" + yaml.safe_dump(data))
 
 
+def test_check_mode_shows_the_change_and_makes_none(scenario):
+    with _phase(scenario, "check mode"):
+        v2 = _v2(scenario)
+        run = scenario.play(v2, "url", "--check", "--diff", "--limit", "otel_agents")
+        assert run.returncode == 0, run.output[-6000:]
+        assert scenario.secret not in run.output
+        assert all(run.changed(host) > 0 for host in AGENTS)
+        assert "limit_mib: 256" in run.output, "the diff does not show the config change"
+        agent_v1 = (scenario.v1 / "collector" / "agent-vm.yaml").read_text()
+        for host in AGENTS:
+            assert scenario.config(host) == agent_v1 and scenario.pid(host) == scenario.pids[host]
+
+
 def test_a_config_that_fails_validation_stops_the_rollout(scenario):
     with _phase(scenario, "invalid config"):
         v2 = _v2(scenario)
@@ -318,7 +340,7 @@ def test_a_config_that_fails_validation_stops_the_rollout(scenario):
         bad_file.write_text(yaml.safe_dump(bad))
         _override_config(v2, AGENTS[1], bad_file)
         before = dict(scenario.pids)
-        run = scenario.play(v2, "url")
+        run = scenario.play(v2, "url", rolling=True)
         assert run.returncode != 0
         assert "rejected the new config" in run.output and "limit_mebibytes" in run.output
         # Batches: the gateway, then app-1 (the canary), then app-2, which fails; app-3 is never reached.
@@ -349,7 +371,8 @@ def test_a_config_that_cannot_start_is_rolled_back(scenario):
         _override_config(v2, AGENTS[1], bad_file)
         before = dict(scenario.pids)
         old_sha = scenario.exe_sha(AGENTS[1])
-        run = scenario.play(v2, "url")
+        # The gateways' part of a rolling run was shown above: this one rolls the agents only.
+        run = scenario.play(v2, "url", "--limit", "otel_agents", rolling=True)
         assert run.returncode != 0
         assert "rolled back to its previous release and configs" in run.output
         first, bad_host, unreached = AGENTS
@@ -385,6 +408,7 @@ def test_an_upgrade_replaces_the_binary(scenario):
             scenario.pids[host] = scenario.pid(host)
         for host in AGENTS:
             assert scenario.config(host) == (v2 / "collector" / "agent-vm.yaml").read_text()
-        again = scenario.play(v2, "local")
+        # Copying a binary from the controller is idempotent too (the agents suffice to show it).
+        again = scenario.play(v2, "local", "--limit", "otel_agents")
         assert again.returncode == 0, again.output[-6000:]
-        assert {host: counts["changed"] for host, counts in again.recap.items()} == {h: 0 for h in [GATEWAY, *AGENTS]}
+        assert {host: counts["changed"] for host, counts in again.recap.items()} == {h: 0 for h in AGENTS}

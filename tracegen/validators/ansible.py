@@ -71,7 +71,7 @@ def _by_directory(entries: list[dict]) -> dict[PurePosixPath, list[dict]]:
     for entry in entries:
         path = PurePosixPath(entry["path"])
         parts = path.parts
-        root = PurePosixPath(*parts[:parts.index("ansible") + 1]) if "ansible" in parts else path.parent
+        root = PurePosixPath(*parts[:2]) if len(parts) > 2 and parts[1] == "ansible" else path.parent
         grouped[root].append(entry)
     return grouped
 
@@ -82,14 +82,15 @@ def validate(directory: Path, entries: list[dict]) -> Iterator[Check]:
         items = sorted(items, key=lambda e: e["path"])
         if missing:
             for entry in items:
-                yield Check(entry["path"], NAME, "skip", f"{', '.join(missing)} not installed (pip install ansible-core ansible-lint)")
+                yield Check(entry["path"], NAME, "skip",
+                            f"{', '.join(missing)} not installed (pip install ansible-core ansible-lint)")
             continue
         folder = directory / root
         results = {"ansible-inventory": inventory_check(folder), "ansible-playbook": syntax_check(folder)}
         linted = lint(folder)
         for entry in items:
-            checks = [results["ansible-playbook"]] if entry["kind"] == "ansible-playbook" else [results["ansible-inventory"]]
-            checks.append(linted)
+            loader = "ansible-playbook" if entry["kind"] == "ansible-playbook" else "ansible-inventory"
+            checks = [results[loader], linted]
             failed = [detail for ok, detail in checks if not ok]
             yield Check(entry["path"], NAME, "fail" if failed else "ok",
                         "\n".join(failed) if failed else "; ".join(detail for _, detail in checks))

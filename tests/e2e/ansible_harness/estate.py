@@ -12,7 +12,8 @@ no network beyond loopback. So every host is
   on one host are invisible to the others and to the machine), with a private /run;
 - a UTS namespace with the host's name, and Debian's sshd running inside all three as the host's
   only long-lived process; every SSH session, and so every task and every process the role starts,
-  lives in that host.
+  lives in that host. Whatever this machine itself has where the role writes (HIDDEN) is hidden
+  from the hosts, so each starts clean.
 
 The controller (ansible-playbook), the loopback HTTP server for binary downloads and the backend
 sink live in one more namespace, the lab, which holds the bridge. Nothing is added to this
@@ -27,6 +28,7 @@ import os
 import secrets
 import shutil
 import signal
+import stat
 import subprocess
 import tempfile
 import time
@@ -36,6 +38,10 @@ from pathlib import Path
 SUBNET = "198.18.0"
 LAB_ADDRESS = f"{SUBNET}.1"
 OVERLAID = ("etc", "opt", "var", "usr/local", "root", "home")
+# What the role and the playbook create, hidden (an overlay whiteout) where this machine happens to
+# have it, so every host starts as a fresh one would.
+HIDDEN = ("etc/otelcol", "opt/otelcol", "var/lib/otelcol", "var/log/otelcol", "etc/systemd/system/otelcol.service",
+          "etc/default/opentelemetry-shop", "etc/systemd/system/shop.service.d")
 SSHD = "/usr/sbin/sshd"
 
 
@@ -126,6 +132,11 @@ class Estate:
         for sub in OVERLAID:
             (upper / "upper" / sub).mkdir(parents=True, exist_ok=True)
             (upper / "work" / sub).mkdir(parents=True, exist_ok=True)
+        for path in HIDDEN:
+            if os.path.lexists(f"/{path}"):
+                whiteout = upper / "upper" / path
+                whiteout.parent.mkdir(parents=True, exist_ok=True)
+                os.mknod(whiteout, 0o600 | stat.S_IFCHR, os.makedev(0, 0))
         etc = upper / "upper" / "etc"
         lines = ["127.0.0.1 localhost", f"127.0.1.1 {host.name} {host.name.split('.')[0]}"]
         lines += [f"{address} {name}" for name, address in sorted(self.names_to_addresses().items())
@@ -262,7 +273,8 @@ class Estate:
                 time.sleep(0.2)
         for namespace in namespaces:
             subprocess.run(["ip", "netns", "delete", namespace], capture_output=True)
-        shutil.rmtree(getattr(self, "control_dir", ""), ignore_errors=True) if hasattr(self, "control_dir") else None
+        if hasattr(self, "control_dir"):
+            shutil.rmtree(self.control_dir, ignore_errors=True)
 
     def leftovers(self) -> list[str]:
         listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout

@@ -43,7 +43,8 @@ def run_playbook(estate: Estate, ansible_dir: Path, extra_vars: dict, log: Path,
     vars_file.chmod(0o600)
     command = estate.in_lab(["ansible-playbook", "-i", "inventory", "site.yml", "-e", f"@{vars_file}", *args])
     # The role comes from this repository's roles/, as `tracegen validate` finds it.
-    env = {**estate.ansible_env(), "ANSIBLE_ROLES_PATH": roles_path()}
+    env = {**estate.ansible_env(), "ANSIBLE_ROLES_PATH": roles_path(),
+           "ANSIBLE_LOG_PATH": str(log.with_suffix(".timed.log"))}   # timestamped, for a slow or failed run
     result = subprocess.run(command, cwd=ansible_dir, env=env, capture_output=True, text=True,
                             timeout=timeout)
     output = result.stdout + result.stderr
