@@ -295,3 +295,17 @@ def test_validators_reject_broken_output(tmp_path):
     js = {c.artifact.rsplit("/", 1)[1]: c.status for c in sdk_node.check(
         tmp_path, "prod/sdk/svc", [entry("tracing.js", "sdk-code"), entry("package.json", "sdk-deps")])}
     assert js == {"tracing.js": "fail" if shutil.which("node") else "skip", "package.json": "fail"}
+
+
+def test_python_propagators_none_extracts_an_empty_context_not_none(prod, tmp_path):
+    """OTEL_PROPAGATORS=none is advertised as an override; the API's empty composite returns None
+    from extract(), which made every FastAPI request fail (found by the cross-service e2e test)."""
+    for name, content in render(prod, service(prod, "inventory")).items():
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    tracing = _module(tmp_path / "tracing.py", "tracegen_test_tracing_none")
+    propagator = tracing._NoPropagation()
+    extracted = propagator.extract({"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"})
+    assert extracted is not None and dict(extracted) == {}
+    carrier: dict = {}
+    propagator.inject(carrier)
+    assert carrier == {} and not propagator.fields

@@ -120,6 +120,18 @@ def _propagator() -> CompositePropagator:
     return CompositePropagator([known[name]() for name in BLUEPRINT["propagators"] if name in known])
 
 
+class _NoPropagation(CompositePropagator):
+    """OTEL_PROPAGATORS=none: inject nothing, and extract the context unchanged (never None)."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+
+    def extract(self, carrier: Any, context: Any = None, getter: Any = None) -> Any:
+        from opentelemetry.context import Context
+
+        return context if context is not None else Context()
+
+
 def _instrument(module: str, instrumentor: str, **options: Any) -> None:
     try:
         instance = getattr(importlib.import_module(module), instrumentor)()
@@ -165,8 +177,14 @@ def configure(app: Any = None) -> None:
                 provider = TracerProvider(resource=_resource(), **({"sampler": sampler} if sampler else {}))
                 provider.add_span_processor(BatchSpanProcessor(_exporter()))
                 trace.set_tracer_provider(provider)
-                if _env("OTEL_PROPAGATORS") is None:  # when set, the SDK has already applied it
+                propagators = _env("OTEL_PROPAGATORS")
+                if propagators is None:
                     propagate.set_global_textmap(_propagator())
+                elif propagators.strip().lower() == "none":
+                    # The API's empty composite returns None from extract(), which breaks the ASGI and
+                    # WSGI instrumentations (every request 500s); propagate nothing, safely.
+                    propagate.set_global_textmap(_NoPropagation())
+                # Any other value the SDK has already applied.
             for module, instrumentor, options in INSTRUMENTATIONS:
                 _instrument(module, instrumentor, **options)
             _flush_on_sigterm()
