@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import re
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from tracegen.errors import TracegenError
 from tracegen.plan import model as pm
 from tracegen.targets import collector_common as cc
 from tracegen.targets import collector_exporters as ex
+from tracegen.targets import templating
 from tracegen.targets.artifact import Artifact
 from tracegen.targets.kubernetes_apps import otel_env
 from tracegen.targets.serialize import to_yaml
@@ -255,8 +255,7 @@ def playbook(env: pm.EnvironmentPlan) -> list[dict]:
 
 
 def _readme(env: pm.EnvironmentPlan, gateways: dict[str, str], secrets: list[str]) -> str:
-    jinja = Environment(loader=PackageLoader("tracegen", "templates"), undefined=StrictUndefined,
-                        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    jinja = templating.environment()
     return jinja.get_template(TEMPLATE_FILE_PATH).render(
         env=env, gateways=sorted(gateways), groups=[(_group(g), hosts) for g, hosts in env.vm_groups],
         secrets=[(name, _vault_var(name)) for name in secrets], role=ROLE,

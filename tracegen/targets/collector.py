@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from tracegen.errors import TracegenError
 from tracegen.plan import model as pm
@@ -25,6 +24,7 @@ from tracegen.targets import collector_common as cc
 from tracegen.targets import collector_exporters as ex
 from tracegen.targets import collector_privacy as privacy
 from tracegen.targets import collector_sampling as sampling
+from tracegen.targets import templating
 from tracegen.targets.artifact import Artifact
 from tracegen.targets.serialize import to_yaml
 
@@ -189,8 +189,7 @@ def components_used(env: pm.EnvironmentPlan) -> set[str]:
 
 
 def _readme(env: pm.EnvironmentPlan, files: list[CollectorFile]) -> str:
-    jinja = Environment(loader=PackageLoader("tracegen", "templates"), undefined=StrictUndefined,
-                        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    jinja = templating.environment()
     platforms = {tier.platform for tier in env.tiers}
     metrics = env.derived_metrics
     gateway_work = ["tail sampling"] if env.tail_sampling else []

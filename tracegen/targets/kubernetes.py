@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from tracegen.plan import model as pm
 from tracegen.targets import collector_exporters as ex
@@ -35,6 +34,7 @@ from tracegen.targets import ingress, istio
 from tracegen.targets import kubernetes_apps as apps
 from tracegen.targets import kubernetes_collectors as kcol
 from tracegen.targets import kubernetes_common as kc
+from tracegen.targets import templating
 from tracegen.targets.artifact import Artifact
 from tracegen.targets.otel_env import ratio_text
 from tracegen.targets.serialize import to_yaml, to_yaml_documents
@@ -53,8 +53,7 @@ def _service_namespace(env: pm.EnvironmentPlan, path: str) -> str | None:
 
 
 def _readme(env: pm.EnvironmentPlan, cfg: kcol.Configs, files: dict[str, list[dict]]) -> str:
-    jinja = Environment(loader=PackageLoader("tracegen", "templates"), undefined=StrictUndefined,
-                        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    jinja = templating.environment()
     secrets = sorted({n for e in env.exporters for n in e.secret_env})
     secret_namespaces = sorted({
         (doc["metadata"].get("namespace") or _service_namespace(env, path))

@@ -24,10 +24,11 @@ from __future__ import annotations
 import json
 import re
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 
 from tracegen.errors import TracegenError
 from tracegen.plan import model as pm
+from tracegen.targets import templating
 from tracegen.targets.artifact import Artifact
 from tracegen.targets.sdk.common import MESSAGING_SYSTEMS
 from tracegen.targets.otel_env import ratio_text
@@ -116,10 +117,7 @@ def _aligned(pairs: list[tuple[str, str]]) -> list[str]:
 
 
 def _jinja() -> Environment:
-    jinja = Environment(loader=PackageLoader("tracegen", "templates"), undefined=StrictUndefined,
-                        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
-    jinja.filters["go_string"] = _go_string
-    return jinja
+    return templating.environment((("go_string", _go_string),))
 
 
 def files(env: pm.EnvironmentPlan, service: pm.ServicePlan) -> list[Artifact]:

@@ -25,9 +25,10 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 
 from tracegen.plan import model as pm
+from tracegen.targets import templating
 from tracegen.targets.artifact import Artifact
 from tracegen.targets.otel_env import ratio_text, resource_attributes_text
 from tracegen.targets.sdk import common, declarative
@@ -199,10 +200,7 @@ def _java_string(value: str) -> str:
 
 
 def _jinja() -> Environment:
-    jinja = Environment(loader=PackageLoader("tracegen", "templates"), undefined=StrictUndefined,
-                        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
-    jinja.filters["java_string"] = _java_string
-    return jinja
+    return templating.environment((("java_string", _java_string),))
 
 
 def files(env: pm.EnvironmentPlan, service: pm.ServicePlan) -> list[Artifact]:

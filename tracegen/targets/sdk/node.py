@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 
 from tracegen.plan import model as pm
+from tracegen.targets import templating
 from tracegen.targets.artifact import Artifact
 from tracegen.targets.sdk import common, declarative
 from tracegen.targets.serialize import to_json
@@ -127,10 +128,7 @@ def _js(value: object) -> str:
 
 
 def _jinja() -> Environment:
-    jinja = Environment(loader=PackageLoader("tracegen", "templates"), undefined=StrictUndefined,
-                        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
-    jinja.filters["js"] = _js
-    return jinja
+    return templating.environment((("js", _js),))
 
 
 def package_json(service: pm.ServicePlan, packages: tuple[str, ...]) -> dict:
