@@ -131,7 +131,7 @@ class Estate:
         upper = host.upper
         for sub in OVERLAID:
             (upper / "upper" / sub).mkdir(parents=True, exist_ok=True)
-            (upper / "work" / sub).mkdir(parents=True, exist_ok=True)
+            (upper / "overlay-work" / sub).mkdir(parents=True, exist_ok=True)
         for path in HIDDEN:
             if os.path.lexists(f"/{path}"):
                 whiteout = upper / "upper" / path
@@ -170,7 +170,7 @@ class Estate:
 
     def _boot(self, host: Host) -> None:
         mounts = [f"mount -t overlay overlay -o lowerdir=/{sub},upperdir={host.upper}/upper/{sub},"
-                  f"workdir={host.upper}/work/{sub} /{sub}" for sub in OVERLAID]
+                  f"workdir={host.upper}/overlay-work/{sub} /{sub}" for sub in OVERLAID]
         script = " && ".join([
             *mounts,
             "mount -t tmpfs -o mode=0755 tmpfs /run",
