@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from tests.e2e.sdk_apps import support
-from tests.e2e.sdk_apps.support import KIND_CLIENT, KIND_CONSUMER, KIND_PRODUCER, KIND_SERVER, STATUS_ERROR
+from tests.e2e.sdk_apps.support import KIND_CLIENT, KIND_CONSUMER, KIND_PRODUCER, KIND_SERVER
 from tracegen.validators import sdk_node
 from tracegen.versions import SDK_VERSIONS_NODE
 
@@ -149,32 +149,7 @@ def test_traces_logs_messages_exemplars_and_errors(build, workdirs, tmp_path):
 
     RESULTS["spans of one /order"] = len(mine)
     RESULTS["span names"] = sorted({s.name for s in mine})
-    # Resource: the blueprint's attributes on every span.
-    for span in spans:
-        assert span.resource["service.name"] == SERVICE
-        assert span.resource["service.version"] == "7.3.1"
-        assert span.resource["deployment.environment.name"] == "e2e"
-        assert span.resource["service.owner"] == "shop"
-
-    # The HTTP hop: /order's server span -> fetch's client span -> /stock's server span, one trace.
-    by_id = {s.span_id: s for s in mine}
-    order_server = next(s for s in mine if s.kind == KIND_SERVER and s.attributes.get("http.route") == "/order")
-    stock_server = next(s for s in mine if s.kind == KIND_SERVER and s.attributes.get("http.route") == "/stock")
-    client = by_id[stock_server.parent_span_id]
-    assert client.kind == KIND_CLIENT
-    ancestors = _ancestors(client, by_id)
-    assert order_server.span_id in ancestors
-
-    # Messaging: producer and consumer in the same trace, the consumer a child of the producer, and
-    # the message carried a traceparent naming the producer span.
-    producer = next(s for s in mine if s.kind == KIND_PRODUCER)
-    consumer = next(s for s in mine if s.kind == KIND_CONSUMER)
-    assert consumer.parent_span_id == producer.span_id
-    assert producer.attributes["messaging.system"] == "kafka"
-    assert producer.attributes["messaging.destination.name"] == "orders"
-    traceparent = body["message_headers"]["traceparent"]
-    assert traceparent.split("-")[1:3] == [trace_id, producer.span_id]
-    assert order_server.span_id in _ancestors(producer, by_id)
+    consumer, _ = support.check_order_trace(spans, mine, trace_id, body, SERVICE)
 
     # Logs: the request's lines carry its trace id, the consumer's too.
     lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
@@ -183,23 +158,7 @@ def test_traces_logs_messages_exemplars_and_errors(build, workdirs, tmp_path):
     assert received["trace_id"] == trace_id and consumed["trace_id"] == trace_id
     assert consumed["span_id"] == consumer.span_id
 
-    # Exemplars: the OpenMetrics exposition links a latency sample to this trace.
-    assert metrics.headers.get("Content-Type", "").startswith("application/openmetrics-text")
-    assert f'trace_id="{trace_id}"' in metrics.body, metrics.body
-
-    # Errors: the thrown exception marks the server span ERROR and is recorded on it.
-    fail = next(s for s in spans if s.kind == KIND_SERVER and s.attributes.get("http.route") == "/fail")
-    assert fail.status_code == STATUS_ERROR
-    events = stack.span_events(fail.span_id)
-    assert any(name == "exception" and attrs.get("exception.message") == "payment declined" for name, attrs in events), events
-
-
-def _ancestors(span, by_id) -> set[str]:
-    seen: set[str] = set()
-    while span.parent_span_id and span.parent_span_id in by_id:
-        seen.add(span.parent_span_id)
-        span = by_id[span.parent_span_id]
-    return seen
+    support.check_exemplar_and_error(metrics, spans, stack, trace_id)
 
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"

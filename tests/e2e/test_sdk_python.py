@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from tests.e2e.sdk_apps import support
-from tests.e2e.sdk_apps.support import KIND_CLIENT, KIND_CONSUMER, KIND_PRODUCER, KIND_SERVER, STATUS_ERROR
+from tests.e2e.sdk_apps.support import KIND_CLIENT, KIND_CONSUMER, KIND_PRODUCER, KIND_SERVER
 from tracegen.validators import sdk_python
 from tracegen.versions import SDK_VERSIONS_PYTHON
 
@@ -185,53 +185,14 @@ def test_traces_logs_messages_exemplars_and_errors(build, workdirs, python, tmp_
     assert mine, f"nothing of trace {trace_id} arrived; got {[(s.name, s.trace_id) for s in spans]}\n{output}"
     RESULTS["spans of one /order"] = len(mine)
     RESULTS["span names"] = sorted({s.name for s in mine})
-
-    for span in spans:
-        assert span.resource["service.name"] == SERVICE
-        assert span.resource["service.version"] == "7.3.1"
-        assert span.resource["deployment.environment.name"] == "e2e"
-        assert span.resource["service.owner"] == "shop"
-
-    # The HTTP hop: /order's server span -> httpx's client span -> /stock's server span, one trace.
-    by_id = {s.span_id: s for s in mine}
-    order_server = next(s for s in mine if s.kind == KIND_SERVER and s.attributes.get("http.route") == "/order")
-    stock_server = next(s for s in mine if s.kind == KIND_SERVER and s.attributes.get("http.route") == "/stock")
-    client = by_id[stock_server.parent_span_id]
-    assert client.kind == KIND_CLIENT
-    assert order_server.span_id in _ancestors(client, by_id)
-
-    # Messaging: producer -> consumer in one trace through the headers only.
-    producer = next(s for s in mine if s.kind == KIND_PRODUCER)
-    consumer = next(s for s in mine if s.kind == KIND_CONSUMER)
-    assert consumer.parent_span_id == producer.span_id
-    assert producer.attributes["messaging.system"] == "kafka"
-    assert producer.attributes["messaging.destination.name"] == "orders"
-    assert body["message_headers"]["traceparent"].split("-")[1:3] == [trace_id, producer.span_id]
-    assert order_server.span_id in _ancestors(producer, by_id)
+    consumer, _ = support.check_order_trace(spans, mine, trace_id, body, SERVICE)
 
     # Logs: the request's line and the consumer thread's line carry the trace id.
     assert f"[trace_id={trace_id} span_id=" in next(line for line in output.splitlines() if "order received" in line)
     consumed = next(line for line in output.splitlines() if "order consumed" in line)
     assert f"[trace_id={trace_id} span_id={consumer.span_id}]" in consumed
 
-    # Exemplars in the OpenMetrics exposition.
-    assert metrics.headers.get("content-type", metrics.headers.get("Content-Type", "")).startswith(
-        "application/openmetrics-text")
-    assert f'trace_id="{trace_id}"' in metrics.body, metrics.body
-
-    # Errors: the exception marks the server span ERROR and is recorded.
-    fail = next(s for s in spans if s.kind == KIND_SERVER and s.attributes.get("http.route") == "/fail")
-    assert fail.status_code == STATUS_ERROR
-    events = stack.span_events(fail.span_id)
-    assert any(name == "exception" and attrs.get("exception.message") == "payment declined" for name, attrs in events), events
-
-
-def _ancestors(span, by_id) -> set[str]:
-    seen: set[str] = set()
-    while span.parent_span_id and span.parent_span_id in by_id:
-        seen.add(span.parent_span_id)
-        span = by_id[span.parent_span_id]
-    return seen
+    support.check_exemplar_and_error(metrics, spans, stack, trace_id)
 
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"

@@ -233,3 +233,49 @@ def timed(label: str, timings: dict[str, float]):
         def __exit__(self, *exc):
             timings[label] = time.monotonic() - self.started
     return _Timer()
+
+
+def ancestors(span, by_id) -> set[str]:
+    seen: set[str] = set()
+    while span.parent_span_id and span.parent_span_id in by_id:
+        seen.add(span.parent_span_id)
+        span = by_id[span.parent_span_id]
+    return seen
+
+
+def check_order_trace(spans: list, mine: list, trace_id: str, body: dict, service: str):
+    """What every language's sample `/order` must show: the blueprint's resource on every span, the
+    HTTP hop (/order server -> client -> /stock server) in one trace, and producer -> consumer joined
+    through the message headers only. Returns (consumer span, by_id)."""
+    for span in spans:
+        assert span.resource["service.name"] == service
+        assert span.resource["service.version"] == "7.3.1"
+        assert span.resource["deployment.environment.name"] == "e2e"
+        assert span.resource["service.owner"] == "shop"
+    by_id = {s.span_id: s for s in mine}
+    order_server = next(s for s in mine if s.kind == KIND_SERVER and s.attributes.get("http.route") == "/order")
+    stock_server = next(s for s in mine if s.kind == KIND_SERVER and s.attributes.get("http.route") == "/stock")
+    client = by_id[stock_server.parent_span_id]
+    assert client.kind == KIND_CLIENT
+    assert order_server.span_id in ancestors(client, by_id)
+    producer = next(s for s in mine if s.kind == KIND_PRODUCER)
+    consumer = next(s for s in mine if s.kind == KIND_CONSUMER)
+    assert consumer.parent_span_id == producer.span_id
+    assert producer.attributes["messaging.system"] == "kafka"
+    assert producer.attributes["messaging.destination.name"] == "orders"
+    assert body["message_headers"]["traceparent"].split("-")[1:3] == [trace_id, producer.span_id]
+    assert order_server.span_id in ancestors(producer, by_id)
+    return consumer, by_id
+
+
+def check_exemplar_and_error(metrics, spans: list, stack, trace_id: str) -> None:
+    """The OpenMetrics exposition links a latency sample to the trace; the thrown exception marks
+    the /fail server span ERROR and is recorded on it."""
+    content_type = metrics.headers.get("content-type", metrics.headers.get("Content-Type", ""))
+    assert content_type.startswith("application/openmetrics-text")
+    assert f'trace_id="{trace_id}"' in metrics.body, metrics.body
+    fail = next(s for s in spans if s.kind == KIND_SERVER and s.attributes.get("http.route") == "/fail")
+    assert fail.status_code == STATUS_ERROR
+    events = stack.span_events(fail.span_id)
+    assert any(name == "exception" and attrs.get("exception.message") == "payment declined"
+               for name, attrs in events), events
