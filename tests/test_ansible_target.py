@@ -15,9 +15,10 @@ import pytest
 import yaml
 
 from tracegen.blueprint.loader import load
+from tracegen.plan import collector_common as cc
+from tracegen.plan import collector_exporters as ex
 from tracegen.plan.builder import build_plan
 from tracegen.targets import ansible as target
-from tracegen.targets import collector
 from tracegen.targets.ansible import AnsibleTargetError
 from tracegen.validators.ansible import roles_path
 
@@ -92,8 +93,7 @@ def test_addresses_become_ansible_host(tmp_path):
 def test_agents_list_the_same_gateways_as_their_load_balancer():
     plan = _plan(ROOT / "blueprints" / "vm-fleet.yaml")
     env = next(e for e in plan.environments if e.name == "prod")
-    files, _ = collector.environment_files(env)
-    agent = next(f.data for f in files if f.path == "agent-vm.yaml")
+    agent = env.collectors.agent("vm").data
     balancer = next(v for k, v in agent["exporters"].items() if k.startswith(("load_balancing", "loadbalancing")))
     agents = _doc(_artifacts()["prod/ansible/inventory/group_vars/otel_agents/tracegen.yml"])
     assert agents["tracegen_gateway_endpoints"] == balancer["resolver"]["static"]["hostnames"]
@@ -152,9 +152,9 @@ def test_output_is_deterministic():
 
 def test_role_paths_agree_with_the_collector_configs():
     defaults = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
-    tls_directory = collector.ex.TLS_DIRECTORY
+    tls_directory = ex.TLS_DIRECTORY
     assert f"{defaults['otel_collector_config_dir']}/tls" == tls_directory
-    assert collector.cc.QUEUE_DIRECTORY.startswith(defaults["otel_collector_state_dir"] + "/")
+    assert cc.QUEUE_DIRECTORY.startswith(defaults["otel_collector_state_dir"] + "/")
 
 
 def test_every_role_variable_is_specified_and_documented():

@@ -138,7 +138,7 @@ def test_names_follow_the_collector_version():
     for version, cfgs in (("0.165.0", new_cfg), ("0.140.0", old_cfg)):
         plan = plan_of(text if version == "0.165.0" else old)
         env = plan.environments[0]
-        expected = {components.config_name(c, env.collector_version) for c in collector.components_used(env)}
+        expected = {components.config_name(c, env.collector_version) for c in env.collectors.components}
         names = {component_type(name) for path, cfg in cfgs.items() if path.startswith(f"{env.name}/")
                  for section in SECTIONS for name in cfg.get(section, {})}
         assert names == expected, version
@@ -268,7 +268,7 @@ def test_builder_manifest_lists_exactly_the_components_the_configs_use(plans):
             manifest = manifests[env.name]
             listed = {entry["gomod"] for section in SECTIONS if manifest.get(section)
                       for entry in manifest[section]}
-            expected = {components.gomod(c, env.collector_version) for c in collector.components_used(env)}
+            expected = {components.gomod(c, env.collector_version) for c in env.collectors.components}
             assert listed == expected, f"{case} {env.name}"
 
 

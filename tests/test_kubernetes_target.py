@@ -21,7 +21,7 @@ from tracegen.blueprint.loader import load_text
 from tracegen.plan.builder import build_plan
 from tracegen.standards.engine import check as standards_check
 from tracegen.targets import build_all, collector, gitops, ingress, istio, kubernetes
-from tracegen.targets import collector_common as cc
+from tracegen.plan import collector_common as cc
 from tracegen.toolchain.schemas import validate_core
 from tracegen.validators.kubernetes import check_component
 

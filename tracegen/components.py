@@ -210,6 +210,17 @@ def config_name(canonical: str, collector_version: str) -> str:
     return name
 
 
+def canonical_for(kind: str, type_name: str, collector_version: str) -> str:
+    """The canonical id of the component a config at ``collector_version`` names ``type_name`` in its
+    ``kind`` section (the inverse of config_name; deprecated aliases a version still loads count too)."""
+    version = _check_supported(collector_version)
+    for component in _CATALOG:
+        if component.kind == kind and any(name == type_name and version >= parse_version(since)
+                                          for since, name in component.names):
+            return component.canonical
+    raise UnknownComponent(f"no {kind} named {type_name!r} in the catalog at collector {collector_version}")
+
+
 def module_version(canonical: str, collector_version: str) -> str:
     """The version of ``canonical``'s Go module that goes with ``collector_version``."""
     component = get(canonical)

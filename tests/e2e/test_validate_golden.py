@@ -29,8 +29,9 @@ from tracegen import components
 from tracegen.blueprint.loader import load_text
 from tracegen.errors import ToolError
 from tracegen.plan.builder import build_plan
+from tracegen.plan.collectors import collector_set
 from tracegen.targets import collector
-from tracegen.targets.collector_privacy import K8S_NODE_ENV
+from tracegen.plan.collector_privacy import K8S_NODE_ENV
 
 pytestmark = pytest.mark.e2e
 
@@ -58,13 +59,19 @@ def binaries() -> dict[str, tuple[Path, dict[str, set[str]]]]:
     return found
 
 
+def with_version(env, version: str, source: str):
+    """The environment as planned for another collector version (its collectors recomputed)."""
+    env = dataclasses.replace(env, collector_version=version)
+    return dataclasses.replace(env, collectors=collector_set(env, source))
+
+
 def render(case: str, version: str) -> tuple[list, dict[str, set[str]]]:
     """The case's collector artifacts at `version`, and each environment's canonical components."""
     name = f"tests/golden/{case}/blueprint.yaml"
     plan = build_plan(load_text((ROOT / name).read_text(encoding="utf-8"), name))
     plan = dataclasses.replace(plan, environments=tuple(
-        dataclasses.replace(env, collector_version=version) for env in plan.environments))
-    used = {env.name: collector.components_used(env) for env in plan.environments}
+        with_version(env, version, plan.source_file) for env in plan.environments))
+    used = {env.name: set(env.collectors.components) for env in plan.environments}
     return [a for a in collector.build(plan) if a.kind == "collector-config"], used
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 
 from tracegen import versions
 from tracegen.blueprint import model as bm
 from tracegen.blueprint.loader import EnvironmentView, LoadedBlueprint
 from tracegen.errors import TracegenError
 from tracegen.plan import model as pm
+from tracegen.plan.collectors import collector_set
 
 
 class PlanError(TracegenError):
@@ -208,7 +210,12 @@ def _service(name: str, service: bm.Service, view: EnvironmentView, agents) -> p
         hosts=hosts, baggage_budget_bytes=bp.standards.baggage_budget_bytes)
 
 
-def plan_environment(loaded: LoadedBlueprint, view: EnvironmentView) -> pm.EnvironmentPlan:
+def plan_environment(loaded: LoadedBlueprint, view: EnvironmentView, source: str | None = None) -> pm.EnvironmentPlan:
+    env = _environment(loaded, view)
+    return replace(env, collectors=collector_set(env, source or loaded.file))
+
+
+def _environment(loaded: LoadedBlueprint, view: EnvironmentView) -> pm.EnvironmentPlan:
     bp = view.blueprint
     tail = _tail(bp)
     agents, gateway, resolvers = _tiers(view, _needs_gateway(bp, tail))
@@ -257,4 +264,5 @@ def build_plan(loaded: LoadedBlueprint, source: str | None = None) -> pm.Plan:
     it should appear in generated files (relative, never a machine path)."""
     return pm.Plan(
         blueprint_name=loaded.blueprint.name, source_file=source or loaded.file,
-        environments=tuple(plan_environment(loaded, view) for _, view in sorted(loaded.environments.items())))
+        environments=tuple(plan_environment(loaded, view, source or loaded.file)
+                           for _, view in sorted(loaded.environments.items())))

@@ -8,7 +8,10 @@ SDK's endpoint and the agent's port) read the same value instead of re-deriving 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from tracegen.plan.collectors import CollectorSet
 
 Role = Literal["agent", "gateway"]
 PlatformKind = Literal["kubernetes", "vm", "local"]
@@ -199,6 +202,8 @@ class EnvironmentPlan:
     ingress: Ingress | None = None
     vm_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()   # group -> hosts
     gitops: GitOps | None = None
+    # Every collector config of the environment, computed once by the planner (plan/collectors.py).
+    collectors: CollectorSet | None = None
 
     def resolver_for(self, platform: str) -> Resolver | None:
         return dict(self.resolvers).get(platform)

@@ -24,8 +24,8 @@ import re
 
 from tracegen.errors import TracegenError
 from tracegen.plan import model as pm
-from tracegen.targets import collector_common as cc
-from tracegen.targets import collector_exporters as ex
+from tracegen.plan import collector_common as cc
+from tracegen.plan import collector_exporters as ex
 from tracegen.targets import templating
 from tracegen.targets.artifact import Artifact
 from tracegen.targets.kubernetes_apps import otel_env

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from tracegen.plan import model as pm
 from tracegen.targets.artifact import Artifact
-from tracegen.targets.collector import components_used
 from tracegen.targets.serialize import to_yaml
 from tracegen.toolchain.collector import builder_manifest
 
@@ -23,7 +22,8 @@ def distribution_name(env: pm.EnvironmentPlan) -> str:
 def build(plan: pm.Plan) -> list[Artifact]:
     artifacts = []
     for env in plan.environments:
-        manifest = builder_manifest(sorted(components_used(env)), env.collector_version, distribution_name(env))
+        assert env.collectors is not None, "the planner computes every environment's collectors"
+        manifest = builder_manifest(sorted(env.collectors.components), env.collector_version, distribution_name(env))
         artifacts.append(Artifact(path=f"{env.name}/collector/otelcol-builder.yaml", kind="collector-distribution",
                                   content=to_yaml(manifest, source=plan.source_file, sort_keys=False),
                                   environment=env.name))

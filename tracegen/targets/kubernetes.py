@@ -29,7 +29,7 @@ import json
 
 
 from tracegen.plan import model as pm
-from tracegen.targets import collector_exporters as ex
+from tracegen.plan import collector_exporters as ex
 from tracegen.targets import ingress, istio
 from tracegen.targets import kubernetes_apps as apps
 from tracegen.targets import kubernetes_collectors as kcol
@@ -71,7 +71,7 @@ def _readme(env: pm.EnvironmentPlan, cfg: kcol.Configs, files: dict[str, list[di
 
 def environment_files(env: pm.EnvironmentPlan, source: str) -> tuple[dict[str, list[dict]], kcol.Configs]:
     """Path under `<env>/kubernetes/` -> its documents."""
-    cfg = kcol.configs(env, source)
+    cfg = kcol.configs(env)
     files: dict[str, list[dict]] = {"namespace.yaml": [kcol.namespace(env)], "rbac.yaml": kcol.rbac(env),
                                      "agent.yaml": kcol.agents(env, cfg), "gateway.yaml": kcol.gateways(env, cfg),
                                      "admission-policy.yaml": apps.admission_policy(env)}

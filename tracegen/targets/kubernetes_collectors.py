@@ -9,9 +9,7 @@ import math
 from dataclasses import dataclass
 
 from tracegen.plan import model as pm
-from tracegen.targets import collector
 from tracegen.targets import kubernetes_common as kc
-from tracegen.targets.serialize import to_yaml
 
 AGENT_CONFIG_MAP = "otel-agent-config"
 GATEWAY_CONFIG_MAP = "otel-gateway-config"
@@ -40,18 +38,19 @@ class Configs:
         return "".join(self.gateway.values())
 
 
-def configs(env: pm.EnvironmentPlan, source: str) -> Configs:
-    files, _ = collector.environment_files(env)
+def configs(env: pm.EnvironmentPlan) -> Configs:
+    """The planned configs' own bytes (`<env>/collector/<path>`), keyed as the ConfigMaps hold them."""
+    assert env.collectors is not None, "the planner computes every environment's collectors"
     agent: dict[str, str] = {}
     gateway: dict[str, str] = {}
     paths: list[tuple[str, str]] = []
-    for item in files:
-        content = to_yaml(item.data, source=source)   # byte-identical to <env>/collector/<path>
-        if item.path == "agent-kubernetes.yaml":
-            agent[AGENT_KEY] = content
-        elif item.role == "gateway" and kc.k8s_gateway(env) is not None:
+    own = env.collectors.agent("kubernetes")
+    if own is not None:
+        agent[AGENT_KEY] = own.text
+    for item in env.collectors.configs:
+        if item.role == "gateway" and kc.k8s_gateway(env) is not None:
             key = item.path.replace("/", "-")
-            gateway[key] = content
+            gateway[key] = item.text
             paths.append((key, item.path))
     tail = env.tail_sampling
     mode = tail.active_mode if tail else None

@@ -9,9 +9,9 @@ import json
 
 from tracegen import versions
 from tracegen.plan import model as pm
-from tracegen.targets import collector_common as cc
-from tracegen.targets import collector_exporters as ex
-from tracegen.targets import collector_privacy as privacy
+from tracegen.plan import collector_common as cc
+from tracegen.plan import collector_exporters as ex
+from tracegen.plan import collector_privacy as privacy
 
 SECRET_NAME = "otel-collector-secrets"     # created by the operator of the cluster, never by tracegen
 TLS_SECRET_NAME = "otel-collector-tls"

@@ -7,7 +7,7 @@ import json
 import re
 
 from tracegen.plan import model as pm
-from tracegen.targets import collector_common as cc
+from tracegen.plan import collector_common as cc
 
 # The redaction processor's `db_sanitizer` (a real SQL obfuscator) exists from contrib 0.135.0;
 # older collectors get the transform processor's regex fallback.

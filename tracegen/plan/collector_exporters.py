@@ -3,16 +3,11 @@ agents' trace-ID load balancer in front of the gateway tier."""
 
 from __future__ import annotations
 
-import re
-
+from tracegen import secrets
 from tracegen.errors import TracegenError
 from tracegen.plan import model as pm
-from tracegen.targets import collector_common as cc
+from tracegen.plan import collector_common as cc
 
-ENV_REF = re.compile(r"^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$")
-# A credential header: the reference alone, or behind an auth scheme ("Bearer ${env:TOKEN}").
-HEADER_REF = re.compile(r"^(?:[A-Za-z]+ )?\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$")
-SECRET_HEADERS = frozenset({"x-honeycomb-team", "authorization", "dd-api-key", "x-api-key"})
 # Where agents and gateways on VMs find their TLS material (the Ansible target places it).
 TLS_DIRECTORY = "/etc/otelcol/tls"
 GATEWAY_SERVER_TLS = {"cert_file": f"{TLS_DIRECTORY}/gateway.crt", "key_file": f"{TLS_DIRECTORY}/gateway.key"}
@@ -23,8 +18,8 @@ class SecretInConfig(TracegenError):
     """A credential would be written into a collector config as a literal."""
 
 
-def _require_reference(exporter: pm.Exporter, what: str, value: str, pattern: re.Pattern = ENV_REF) -> None:
-    if not pattern.match(value):
+def _require_reference(exporter: pm.Exporter, what: str, value: str) -> None:
+    if not secrets.is_header_reference(value):
         raise SecretInConfig(
             f"backend '{exporter.name}': {what} must be an environment reference like "
             "${env:NAME}, never the secret itself; tracegen will not write it into a config")
@@ -48,8 +43,9 @@ def _http_endpoint(exporter: pm.Exporter) -> str:
 def backend(c: cc.Components, exporter: pm.Exporter, queue: dict) -> tuple[str, dict]:
     """(name, config) of the exporter that delivers to one backend."""
     for key, value in exporter.headers:
-        if key.lower() in SECRET_HEADERS:
-            _require_reference(exporter, f"header {key}", value, HEADER_REF)
+        # The build guard applies the one policy (tracegen.secrets) that TG503 and the model apply.
+        if secrets.secret_name(key) or secrets.secret_value(value):
+            _require_reference(exporter, f"header {key}", value)
     common = {"retry_on_failure": cc.retry(), "sending_queue": queue, "timeout": "10s"}
     # Every backend speaks OTLP: jaeger (its own exporter is gone), tempo, honeycomb, datadog (OTLP
     # intake, HTTP only) and generic otlp.

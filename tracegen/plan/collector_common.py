@@ -2,14 +2,17 @@
 the collector's own telemetry.
 
 Component names come from `tracegen.components` for the plan's collector version (the 2026 snake_case
-renames do not load in older collectors), and every name handed out is recorded, so the builder
-manifest lists exactly what the configs use.
+renames do not load in older collectors). Which components a config uses is read back from the
+config itself (tracegen.plan.collectors), so the builder manifest lists exactly what it names.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from tracegen import components
 from tracegen.plan import model as pm
+from tracegen.secrets import Reference
 
 # Canonical component ids (tracegen.components translates them per collector version).
 OTLP_RECEIVER = "receiver/otlp"
@@ -41,15 +44,13 @@ RETRY_MAX_ELAPSED = "900s"
 SPAN_BYTES = 1024
 
 
+@dataclass(frozen=True)
 class Components:
-    """Hands out versioned component names and remembers the canonical ids it named."""
+    """Names components as the collector at `collector_version` loads them."""
 
-    def __init__(self, collector_version: str) -> None:
-        self.collector_version = collector_version
-        self.used: set[str] = set()
+    collector_version: str
 
     def name(self, canonical: str, suffix: str | None = None) -> str:
-        self.used.add(canonical)
         base = components.config_name(canonical, self.collector_version)
         return f"{base}/{suffix}" if suffix else base
 
@@ -110,7 +111,7 @@ def sending_queue(size: int, storage: str | None) -> dict:
 def queue_directory(tier: pm.Tier, environment: str, instance: str) -> str:
     if tier.platform == "local":
         # Several local processes share one machine: each needs its own directory.
-        return f"${{env:{STATE_DIR_ENV}:-{STATE_DIR_DEFAULT}}}/{environment}/{instance}/queue"
+        return Reference(f"${{env:{STATE_DIR_ENV}:-{STATE_DIR_DEFAULT}}}/{environment}/{instance}/queue")
     return QUEUE_DIRECTORY
 
 

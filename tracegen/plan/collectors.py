@@ -1,0 +1,306 @@
+"""The collectors of one environment, computed once: a `CollectorSet`.
+
+Every collector config the environment runs (an agent per platform, the gateway or one per local
+gateway process, a sampling-mode overlay per mode) as Python data, its serialised bytes, the
+components it names, the secrets (environment variables) it references and the metric names its
+connectors emit. The collector target writes `text`, the Kubernetes ConfigMaps embed the same
+`text`, the builder manifest lists `components`: they agree by construction, not by convention.
+
+Config pieces come from collector_common (receivers, limits, queues), collector_privacy (agent
+processors), collector_exporters (backends, the load balancer) and collector_sampling (the tail
+sampler); this module assembles them into pipelines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from tracegen import components, encoding
+from tracegen.errors import TracegenError
+from tracegen.plan import collector_common as cc
+from tracegen.plan import collector_exporters as ex
+from tracegen.plan import collector_privacy as privacy
+from tracegen.plan import collector_sampling as sampling
+from tracegen.plan import model as pm
+from tracegen.serialize import to_yaml
+
+QUEUE_STORAGE = "queue"
+MODES_DIRECTORY = "modes"
+SECTIONS = {"receivers": "receiver", "processors": "processor", "exporters": "exporter",
+            "connectors": "connector", "extensions": "extension"}
+# A reference the collector must be given at run time: ${env:NAME} with no default.
+# A reference the collector expands: `${env:NAME}` after an even number of `$` (`$$` is a literal `$`).
+_SECRET_REF = re.compile(r"(?<!\$)(?:\$\$)*\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class ConnectorMetric:
+    """A metric a connector emits, under its OTel name and as the Prometheus exporter serves it."""
+
+    connector: str            # canonical id
+    name: str
+    kind: str                 # sum | histogram
+    unit: str
+    prometheus: str
+
+
+# The connectors' default metric names (tracegen sets no namespace), read from the connectors'
+# sources at the pinned module versions: spanmetricsconnector v0.160.0 (DefaultNamespace
+# "traces.span.metrics", duration in ms unless the useSecondAsDefaultMetricsUnit gate is on) and
+# servicegraphconnector v0.158.0 (server/client latency in seconds; the legacy
+# `..._request_duration` name only behind its feature gate).
+SPAN_METRICS_NAMESPACE = "traces.span.metrics"
+CONNECTOR_METRICS: dict[str, tuple[ConnectorMetric, ...]] = {
+    cc.SPAN_METRICS: (
+        ConnectorMetric(cc.SPAN_METRICS, f"{SPAN_METRICS_NAMESPACE}.calls", "sum", "",
+                        "traces_span_metrics_calls_total"),
+        ConnectorMetric(cc.SPAN_METRICS, f"{SPAN_METRICS_NAMESPACE}.duration", "histogram", "ms",
+                        "traces_span_metrics_duration_milliseconds"),
+    ),
+    cc.SERVICE_GRAPH: (
+        ConnectorMetric(cc.SERVICE_GRAPH, "traces_service_graph_request_total", "sum", "",
+                        "traces_service_graph_request_total"),
+        ConnectorMetric(cc.SERVICE_GRAPH, "traces_service_graph_request_failed_total", "sum", "",
+                        "traces_service_graph_request_failed_total"),
+        ConnectorMetric(cc.SERVICE_GRAPH, "traces_service_graph_request_server", "histogram", "s",
+                        "traces_service_graph_request_server_seconds"),
+        ConnectorMetric(cc.SERVICE_GRAPH, "traces_service_graph_request_client", "histogram", "s",
+                        "traces_service_graph_request_client_seconds"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class CollectorConfig:
+    """One collector config file. `data` is the config; treat it as read-only."""
+
+    path: str                          # under <env>/collector/
+    role: pm.Role
+    platform: str | None               # the tier's platform; None for a mode overlay
+    data: dict
+    text: str                          # the serialised bytes every consumer writes or embeds
+    components: frozenset[str]         # canonical ids of the components it names
+    secrets: tuple[str, ...]           # ${env:NAME} the collector must be given at run time
+    mode: str | None = None            # a sampling-mode overlay's mode
+
+    @property
+    def is_overlay(self) -> bool:
+        return self.mode is not None
+
+
+@dataclass(frozen=True)
+class CollectorSet:
+    environment: str
+    collector_version: str
+    configs: tuple[CollectorConfig, ...]
+    metrics: tuple[ConnectorMetric, ...] = ()
+    prometheus_port: int | None = None       # where the derived metrics are served (+ instance index)
+
+    @property
+    def components(self) -> frozenset[str]:
+        return frozenset().union(*(c.components for c in self.configs))
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(sorted({s for c in self.configs for s in c.secrets}))
+
+    def agent(self, platform: str) -> CollectorConfig | None:
+        return next((c for c in self.configs if c.role == "agent" and c.platform == platform), None)
+
+    @property
+    def gateways(self) -> tuple[CollectorConfig, ...]:
+        return tuple(c for c in self.configs if c.role == "gateway" and not c.is_overlay)
+
+    @property
+    def overlays(self) -> tuple[CollectorConfig, ...]:
+        return tuple(c for c in self.configs if c.is_overlay)
+
+
+@dataclass
+class _Config:
+    """One collector config under construction."""
+
+    receivers: dict = field(default_factory=dict)
+    processors: dict = field(default_factory=dict)
+    exporters: dict = field(default_factory=dict)
+    connectors: dict = field(default_factory=dict)
+    extensions: dict = field(default_factory=dict)
+    pipelines: dict = field(default_factory=dict)
+    telemetry: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        data = {"receivers": self.receivers, "processors": self.processors, "exporters": self.exporters,
+                "connectors": self.connectors, "extensions": self.extensions,
+                "service": {"extensions": sorted(self.extensions), "pipelines": self.pipelines,
+                            "telemetry": self.telemetry}}
+        return {key: value for key, value in data.items() if value}
+
+
+def _base(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier, ports: pm.Ports,
+          instance: str, tls: dict | None = None) -> tuple[_Config, str, str | None]:
+    """Receiver, memory limiter, health check, telemetry and (if asked) the queue's storage."""
+    host = cc.bind_host(tier)
+    config = _Config()
+    receiver = c.name(cc.OTLP_RECEIVER)
+    config.receivers[receiver] = cc.otlp_receiver(ports, host, tls)
+    limiter = c.name(cc.MEMORY_LIMITER)
+    config.processors[limiter] = cc.memory_limiter(tier)
+    config.extensions[c.name(cc.HEALTH_CHECK)] = cc.health_check(host, ports)
+    config.telemetry = cc.telemetry(host, ports)
+    storage = None
+    if env.persistent_queue:
+        storage = c.name(cc.FILE_STORAGE, QUEUE_STORAGE)
+        config.extensions[storage] = cc.file_storage(cc.queue_directory(tier, env.name, instance))
+    return config, receiver, storage
+
+
+def _backends(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier, config: _Config,
+              storage: str | None) -> list[str]:
+    size = cc.queue_items(tier, len(env.exporters))
+    names = []
+    for exporter in env.exporters:
+        name, body = ex.backend(c, exporter, cc.sending_queue(size, storage))
+        config.exporters[name] = body
+        names.append(name)
+    if not names:
+        name, body = ex.debug(c)
+        config.exporters[name] = body
+        names.append(name)
+    return names
+
+
+def _sample_and_measure(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier, config: _Config,
+                        receiver: str, chain: list[str], exporters: list[str], index: int) -> None:
+    """The pipelines of the tier that sees whole traces: tail sampling on the way to the backends,
+    and RED / service-graph metrics from every span."""
+    tail = env.tail_sampling
+    if tail is not None:
+        name = c.name(cc.TAIL_SAMPLING)
+        config.processors[name] = sampling.tail_sampling(tail)
+        config.pipelines["traces/sampled"] = cc.pipeline([receiver], [*chain, name], exporters)
+    else:
+        config.pipelines["traces"] = cc.pipeline([receiver], chain, exporters)
+    metrics = env.derived_metrics
+    connectors = []
+    if metrics.span_metrics:
+        name = c.name(cc.SPAN_METRICS)
+        config.connectors[name] = {"exemplars": {"enabled": True}}
+        connectors.append(name)
+    if metrics.service_graph:
+        name = c.name(cc.SERVICE_GRAPH)
+        config.connectors[name] = {}
+        connectors.append(name)
+    if connectors:
+        # RED metrics count all traffic, so the connectors hang off a second traces pipeline that
+        # the receiver also feeds and that does not tail-sample.
+        config.pipelines["traces/metrics"] = cc.pipeline([receiver], chain, connectors)
+        prometheus = c.name(cc.PROMETHEUS)
+        # Exemplars (links from a latency bucket to a trace) are only served in OpenMetrics format.
+        config.exporters[prometheus] = {
+            "endpoint": f"{cc.bind_host(tier)}:{metrics.prometheus_port + index}",
+            "enable_open_metrics": True,
+        }
+        config.pipelines["metrics/derived"] = cc.pipeline(connectors, [c.name(cc.MEMORY_LIMITER)], [prometheus])
+
+
+def agent_extensions(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier) -> dict[str, dict]:
+    """Extensions an agent runs besides health_check and the queue's storage (name -> config), e.g. a
+    sampling-strategy server the SDKs poll. Add them here: the service's extension list, the
+    components and the builder manifest follow from the config."""
+    return {}
+
+
+def agent(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier) -> dict:
+    local = tier.platform == "local" and tier.instances
+    instance = tier.instances[0].name if local else "agent"
+    ports = tier.instances[0].ports if local else tier.ports
+    config, receiver, storage = _base(c, env, tier, ports, instance)
+    config.extensions.update(agent_extensions(c, env, tier))
+    chain = [c.name(cc.MEMORY_LIMITER)]
+    for name, body in privacy.processors(c, env, tier):
+        config.processors[name] = body
+        chain.append(name)
+    if env.gateway is None:
+        # A single instance sees every trace whole: it samples and measures itself (the plan
+        # refuses tail sampling on a tier of several instances without a gateway).
+        _sample_and_measure(c, env, tier, config, receiver, chain, _backends(c, env, tier, config, storage), 0)
+        return config.as_dict()
+    resolver = env.resolver_for(tier.platform)
+    if resolver is None:
+        raise TracegenError(f"environment '{env.name}': the {tier.platform} agents have no way to find the gateways")
+    name, body = ex.load_balancer(c, resolver, env.gateway, cc.sending_queue(cc.queue_items(tier, 1), storage))
+    config.exporters[name] = body
+    config.pipelines["traces"] = cc.pipeline([receiver], chain, [name])
+    return config.as_dict()
+
+
+def _gateway_instance(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier, index: int,
+                      ports: pm.Ports, instance: str) -> dict:
+    tls = ex.GATEWAY_SERVER_TLS if tier.platform == "vm" else None
+    config, receiver, storage = _base(c, env, tier, ports, instance, tls)
+    exporters = _backends(c, env, tier, config, storage)
+    _sample_and_measure(c, env, tier, config, receiver, [c.name(cc.MEMORY_LIMITER)], exporters, index)
+    return config.as_dict()
+
+
+def gateway(c: cc.Components, env: pm.EnvironmentPlan) -> list[tuple[str, dict]]:
+    """(file stem, config): one per local process, else one for the whole tier."""
+    tier = env.gateway
+    assert tier is not None
+    if tier.platform == "local":
+        return [(inst.name, _gateway_instance(c, env, tier, i, inst.ports, inst.name))
+                for i, inst in enumerate(tier.instances)]
+    return [("gateway", _gateway_instance(c, env, tier, 0, tier.ports, "gateway"))]
+
+
+def _strings(data: object) -> Iterator[str]:
+    if isinstance(data, str):
+        yield data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _strings(key)
+            yield from _strings(value)
+    elif isinstance(data, (list, tuple)):
+        for value in data:
+            yield from _strings(value)
+
+
+def components_of(data: dict, collector_version: str) -> frozenset[str]:
+    """Canonical ids of the components a config (or an overlay) names, read from its sections."""
+    found = set()
+    for section, kind in SECTIONS.items():
+        for name in data.get(section, {}):
+            found.add(components.canonical_for(kind, name.split("/", 1)[0], collector_version))
+    return frozenset(found)
+
+
+def _config(path: str, role: pm.Role, platform: str | None, data: dict, version: str, source: str,
+            mode: str | None = None) -> CollectorConfig:
+    data = encoding.collector_config(data)   # `$` -> `$$` in every string but deliberate references
+    return CollectorConfig(
+        path=path, role=role, platform=platform, data=data, text=to_yaml(data, source=source),
+        components=components_of(data, version),
+        secrets=tuple(sorted({m for s in _strings(data) for m in _SECRET_REF.findall(s)})), mode=mode)
+
+
+def collector_set(env: pm.EnvironmentPlan, source: str) -> CollectorSet:
+    """Every config of one environment. `source` is the blueprint path the files' header names."""
+    version = env.collector_version
+    c = cc.Components(version)
+    configs = [_config(f"agent-{tier.platform}.yaml", "agent", tier.platform, agent(c, env, tier), version, source)
+               for tier in env.agents]
+    if env.gateway is not None:
+        configs += [_config(f"{stem}.yaml", "gateway", env.gateway.platform, data, version, source)
+                    for stem, data in gateway(c, env)]
+    if env.tail_sampling is not None:
+        # Overlays for whichever tier samples: the gateway, or a lone agent.
+        name = c.name(cc.TAIL_SAMPLING)
+        role = "gateway" if env.gateway is not None else "agent"
+        configs += [_config(f"{MODES_DIRECTORY}/{mode}.yaml", role, None, overlay, version, source, mode=mode)
+                    for mode, overlay in sampling.mode_overlays(env.tail_sampling, name)]
+    used = frozenset().union(*(config.components for config in configs))
+    metrics = tuple(m for connector in sorted(used) for m in CONNECTOR_METRICS.get(connector, ()))
+    return CollectorSet(env.name, version, tuple(configs), metrics,
+                        env.derived_metrics.prometheus_port if metrics else None)
