@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
@@ -107,14 +108,19 @@ def _message(error: dict) -> str:
     return message[len("Value error, "):] if message.startswith("Value error, ") else message
 
 
-def _schema_error(exc: ValidationError, raw: Any, locate, file: str) -> BlueprintError:
+def _schema_error(exc: ValidationError, raw: Any, source: SourceMap, where_in_file) -> BlueprintError:
     problems = []
+    file = source.file
     for error in exc.errors(include_input=False, include_url=False):
         path, dotted = _raw_path(error["loc"], raw)
         if error["type"] == "missing":
             path = path[:-1]  # point at the mapping that lacks the key
-        position = locate(path) or (None, None)
-        message = f"{dotted}: {_message(error)}" if dotted else _message(error)
+        position = source.locate(where_in_file(path)) or (None, None)
+        message = _message(error)
+        written = source.texts.get(where_in_file(path))
+        if error["type"] == "string_type" and written is not None:
+            message = f"{_echo(written)} reads as a {_kind(written)}; write it in quotes for text"
+        message = f"{dotted}: {message}" if dotted else message
         if (position, message) not in problems:
             problems.append((position, message))
     problems.sort(key=lambda item: (item[0][0] or 0, item[0][1] or 0))
@@ -123,30 +129,64 @@ def _schema_error(exc: ValidationError, raw: Any, locate, file: str) -> Blueprin
     return BlueprintError(first, file, line, column, more)
 
 
-def _validate(data: Any, file: str, locate) -> Blueprint:
+def _echo(written: str) -> str:
+    """The value as written, when short enough that it cannot be a credential (`1.10`, `NO`)."""
+    return written if len(written) <= 10 else "the value"
+
+
+def _kind(written: str) -> str:
+    return "boolean" if written.lower() in ("true", "false") else "null" if written in ("", "~", "null", "Null",
+                                                                                     "NULL") else "number"
+
+
+def _validate(data: Any, source: SourceMap, where_in_file=lambda path: path) -> Blueprint:
     try:
         return Blueprint.model_validate(data)
     except ValidationError as exc:
-        raise _schema_error(exc, data, locate, file) from None
+        raise _schema_error(exc, data, source, where_in_file) from None
+
+
+def _refuse_ambiguous_numbers(data: Any, source: SourceMap) -> None:
+    """In a list of match values (a tail policy's `values`, which takes text and numbers alike), a
+    number written other than plainly (`1.10`, `017`, `1e3`) was most likely meant as text: YAML and
+    HCL read it as a number and the written form is lost. Refuse it and ask for quotes."""
+    for path, written in sorted(source.texts.items(), key=lambda item: source.positions.get(item[0], (0, 0))):
+        if len(path) < 2 or path[-2] != "values" or not isinstance(path[-1], int):
+            continue
+        value = _at(data, path)
+        if (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+                and written.lstrip("+") != repr(value)):
+            raise source.error(f"{_echo(written)} reads as the number {_echo(repr(value))}; write it in quotes "
+                               "for text, or plainly for the number", path)
+
+
+def _at(data: Any, path: Path) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
 
 
 def load_text(text: str, file: str) -> LoadedBlueprint:
     data, source = parse(text, file)
     if not isinstance(data, dict):
         raise source.error(f"the blueprint must be a mapping of sections, not {type(data).__name__}")
-    blueprint = _validate(data, file, source.locate)
+    _refuse_ambiguous_numbers(data, source)
+    blueprint = _validate(data, source)
     loaded = LoadedBlueprint(file=file, blueprint=blueprint, source=source, raw=data)
     for name, environment in blueprint.environments.items():
         overrides = data["environments"][name].get("overrides") or {}
         merged = deep_merge(data, overrides)
         overridden = frozenset(leaf_paths(overrides))
 
-        def locate(path: Path, _name=name, _over=overridden) -> tuple[int, int] | None:
+        def where_in_file(path: Path, _name=name, _over=overridden) -> Path:
             if replaced_by(path, _over):
-                return source.locate(("environments", _name, "overrides") + tuple(path))
-            return source.locate(path)
+                return ("environments", _name, "overrides") + tuple(path)
+            return tuple(path)
 
-        effective = _validate(merged, file, locate)
+        effective = _validate(merged, source, where_in_file)
         loaded.environments[name] = EnvironmentView(name, effective, environment.platform, overridden)
     from tracegen.blueprint.references import check_references
 

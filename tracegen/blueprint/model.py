@@ -7,9 +7,13 @@ the blueprint reference; keep them short and true.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, Union
+from typing import Annotated, ClassVar, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from tracegen.blueprint.fields import (MULTILINE, Address, ClusterName, DottedPath, Endpoint, GitRevision,
+                                       GitUrl, HeaderName, Hostname, KubernetesName, Propagator, Regex,
+                                       RelativePath, Topic, TraceStateKey, Version, Word, check_text)
 
 SCHEMA_VERSION = 1
 
@@ -20,6 +24,14 @@ DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m)$")
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # Prose fields that may span lines (never written into generated files).
+    _multiline: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: object, info: ValidationInfo) -> object:
+        check_text(value, MULTILINE if info.field_name in cls._multiline else "")
+        return value
 
 
 def duration_seconds(text: str) -> float:
@@ -57,11 +69,11 @@ class ResourceAttributeStandard(Strict):
 
 
 class Standards(Strict):
-    propagators: list[str] = Field(default_factory=lambda: ["tracecontext", "baggage"])
+    propagators: list[Propagator] = Field(default_factory=lambda: ["tracecontext", "baggage"])
     resource_attributes: ResourceAttributeStandard = Field(default_factory=ResourceAttributeStandard)
     baggage_budget_bytes: int = Field(1024, gt=0)
     pii: list[AttributeRule] = Field(default_factory=list)
-    pii_value_patterns: list[str] = Field(
+    pii_value_patterns: list[Regex] = Field(
         default_factory=list, description="Regexes of values to mask wherever they appear (card numbers...)")
     high_cardinality: list[CardinalityRule] = Field(default_factory=list)
     sanitize_sql: bool = True
@@ -75,7 +87,7 @@ class Owner(Strict):
 
 class MessagingTopic(Strict):
     system: Literal["kafka", "rabbitmq", "sqs"]
-    topic: str = Field(min_length=1)
+    topic: Topic
 
 
 class Messaging(Strict):
@@ -89,9 +101,9 @@ SQL_DATASTORES = frozenset({"postgres", "mysql", "mssql", "oracle", "sqlite"})
 
 
 class Service(Strict):
-    version: str = Field(min_length=1)
+    version: Version
     language: Literal["node", "java", "go", "python"]
-    framework: str | None = Field(None, description="express, spring, grpc, fastapi, flask, ...")
+    framework: Word | None = Field(None, description="express, spring, grpc, fastapi, flask, ...")
     owner: Owner | None = None
     tier: int = Field(2, ge=0, le=4, description="Criticality: 0 most critical")
     edge: bool = Field(False, description="Receives traffic from outside; its head sampler decides")
@@ -100,14 +112,14 @@ class Service(Strict):
     spans_per_request: int = Field(10, ge=1)
     inbound: list[Literal["http", "grpc"]] = Field(default_factory=list)
     outbound: list[Literal["http", "grpc"]] = Field(default_factory=list)
-    calls: list[str] = Field(default_factory=list, description="Services this one calls")
+    calls: list[Name] = Field(default_factory=list, description="Services this one calls")
     messaging: Messaging = Field(default_factory=Messaging)
     datastores: list[Datastore] = Field(default_factory=list)
-    propagators: list[str] | None = Field(None, description="Overrides standards.propagators")
+    propagators: list[Propagator] | None = Field(None, description="Overrides standards.propagators")
     resource_attributes: dict[AttributeKey, str] = Field(default_factory=dict)
     span_attributes: list[AttributeKey] = Field(
         default_factory=list, description="Attribute keys the service's code sets on spans")
-    export_endpoint: str | None = Field(
+    export_endpoint: Endpoint | None = Field(
         None, description="Where the SDK exports; default is the local agent. Never a vendor.")
 
 
@@ -115,7 +127,7 @@ class Service(Strict):
 class Tls(Strict):
     insecure: bool = False
     ca_file: str | None = None
-    server_name: str | None = None
+    server_name: Hostname | None = None
 
 
 class Retention(Strict):
@@ -125,15 +137,15 @@ class Retention(Strict):
 
 class Backend(Strict):
     type: Literal["jaeger", "tempo", "honeycomb", "datadog", "otlp"]
-    endpoint: str = Field(min_length=1, description="host:port (gRPC) or URL for protocol http")
+    endpoint: Endpoint = Field(description="host:port (gRPC) or URL for protocol http")
     protocol: Literal["grpc", "http"] = "grpc"
     tls: Tls = Field(default_factory=Tls)
     api_key: str | None = Field(None, description="A reference: ${env:NAME}. Never the key itself.")
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[HeaderName, str] = Field(default_factory=dict)
     dataset: str | None = Field(None, description="Honeycomb dataset / Tempo tenant (X-Scope-OrgID)")
-    site: str | None = Field(None, description="Datadog site, e.g. datadoghq.eu (for readers: the endpoint "
+    site: Hostname | None = Field(None, description="Datadog site, e.g. datadoghq.eu (for readers: the endpoint "
                                                "decides where spans go)")
-    environments: list[str] = Field(default_factory=list, description="Environments that export here")
+    environments: list[Name] = Field(default_factory=list, description="Environments that export here")
     retention: Retention | None = None
 
 
@@ -184,7 +196,7 @@ class SpanCountPolicy(_Policy):
 
 class TraceStatePolicy(_Policy):
     type: Literal["trace_state"]
-    key: str
+    key: TraceStateKey
     values: list[str] = Field(min_length=1)
 
 
@@ -203,11 +215,12 @@ Policy = Annotated[
 
 class HeadSampling(Strict):
     edge_rate: Ratio = Field(0.1, description="Parent-based ratio sampler at edge services")
-    services: dict[str, Ratio] = Field(default_factory=dict, description="Per-service root ratio")
+    services: dict[Name, Ratio] = Field(default_factory=dict, description="Per-service root ratio")
 
 
 class Mode(Strict):
     """A named sampling mode the collector can switch to without redeploying apps."""
+    _multiline = frozenset({"description"})
     description: str | None = None
     probabilistic_percentage: Percentage | None = Field(
         None, description="Replaces the share of every probabilistic policy")
@@ -226,7 +239,7 @@ class Sampling(Strict):
     head: HeadSampling = Field(default_factory=HeadSampling)
     tail: TailSampling | None = None
     modes: dict[Name, Mode] = Field(default_factory=dict)
-    active_mode: str | None = Field(None, description="Mode the collectors start in")
+    active_mode: Name | None = Field(None, description="Mode the collectors start in")
 
     @model_validator(mode="after")
     def _active_mode_exists(self) -> "Sampling":
@@ -272,8 +285,8 @@ class Topology(Strict):
 # --------------------------------------------------------------------------- mesh / ingress
 class Istio(Strict):
     sampling_percentage: Percentage = 1.0
-    provider_name: str = "otel-tracing"
-    root_namespace: str = "istio-system"
+    provider_name: KubernetesName = "otel-tracing"
+    root_namespace: KubernetesName = "istio-system"
 
 
 class Mesh(Strict):
@@ -282,20 +295,20 @@ class Mesh(Strict):
 
 class Ingress(Strict):
     kind: Literal["envoy_gateway", "istio", "nginx"] = "envoy_gateway"
-    namespace: str = "ingress"
+    namespace: KubernetesName = "ingress"
 
 
 # --------------------------------------------------------------------------- platforms
 class KubernetesPlatform(Strict):
-    cluster: str = Field(min_length=1)
+    cluster: ClusterName
     namespace: Name = "observability"
     app_namespaces: list[Name] = Field(default_factory=list)
     edge_namespaces: list[Name] = Field(default_factory=list)
 
 
 class VmHost(Strict):
-    name: str = Field(min_length=1)
-    address: str | None = None
+    name: Hostname
+    address: Address | None = None
 
 
 def _hosts(value: list) -> list[VmHost]:
@@ -303,19 +316,19 @@ def _hosts(value: list) -> list[VmHost]:
 
 
 # A host is written as its name, or as {name, address}; after validation it is always a VmHost.
-Hosts = Annotated[list[Union[VmHost, Annotated[str, Field(min_length=1)]]], AfterValidator(_hosts)]
+Hosts = Annotated[list[Union[VmHost, Hostname]], AfterValidator(_hosts)]
 
 
 class VmGroup(Strict):
     hosts: Hosts = Field(min_length=1)
-    services: list[str] = Field(default_factory=list, description="Services running on these hosts")
+    services: list[Name] = Field(default_factory=list, description="Services running on these hosts")
 
 
 class VmPlatform(Strict):
     gateways: Hosts = Field(default_factory=list)
     groups: dict[Name, VmGroup] = Field(min_length=1)
     resolver: Literal["static", "dns"] = "static"
-    dns_name: str | None = Field(None, description="With resolver dns: the name the gateways share")
+    dns_name: Hostname | None = Field(None, description="With resolver dns: the name the gateways share")
 
 
 class LocalPlatform(Strict):
@@ -357,16 +370,17 @@ class Environment(Strict):
 
 class GitOps(Strict):
     """Where the build output is committed, for the Argo CD Applications."""
-    repo_url: str = Field(min_length=1, description="Git repository Argo CD pulls the output from")
-    revision: str = Field("HEAD", description="Branch, tag or commit")
-    path: str = Field("", description="Directory of the build output inside the repository, e.g. "
+    repo_url: GitUrl = Field(description="Git repository Argo CD pulls the output from")
+    revision: GitRevision = Field("HEAD", description="Branch, tag or commit")
+    path: RelativePath = Field("", description="Directory of the build output inside the repository, e.g. "
                                       "output/checkout")
-    project: str = "default"
+    project: KubernetesName = "default"
 
 
 class Suppression(Strict):
+    _multiline = frozenset({"reason"})
     rule: str = Field(pattern=r"^TG\d{3}$")
-    at: str | None = Field(None, description="Dotted path the finding points at, e.g. services.checkout")
+    at: DottedPath | None = Field(None, description="Dotted path the finding points at, e.g. services.checkout")
     reason: str = Field(min_length=10, description="Why this is acceptable; required")
 
 

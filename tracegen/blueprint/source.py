@@ -2,28 +2,68 @@
 
 We compose (never construct) so no YAML tag can build a Python object, we count nodes so an alias
 bomb stops early, and we record `path -> (line, column)` for every mapping key and sequence item.
+
+Plain scalars resolve by the YAML 1.2 core schema, not PyYAML's YAML 1.1 default: `NO`, `on`, `y`
+stay text (1.1 made them booleans), `017` is seventeen, `1_000` and `2026-01-01` are text, and
+`0o17`/`0x1F` are integers. Values nest at most MAX_DEPTH levels; deeper input is refused while it
+is being composed, before any recursion can run away. Parse errors name the position and the kind
+of problem, never the text the parser choked on (it may be a secret).
 """
 
 from __future__ import annotations
 
+import ast
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from tracegen.errors import BlueprintError
 
 Path = tuple[str | int, ...]
 
-MAX_DEPTH = 40
+MAX_DEPTH = 40       # levels of nested mappings/sequences (the schema needs about 8); YAML and HCL alike
 MAX_NODES = 200_000  # a blueprint of a thousand services is far below this; alias bombs are far above
 _STR = "tag:yaml.org,2002:str"
-_SCALAR_TAGS = {
-    "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp",
-}
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_BOOL, _NULL = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"
+_SCALAR_TAGS = {_STR, _INT, _FLOAT, _BOOL, _NULL, "tag:yaml.org,2002:timestamp"}
+
+# The YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution).
+_CORE_RESOLVERS = [
+    (_NULL, r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    (_BOOL, r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    (_INT, r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
+    (_FLOAT, r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+             r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", list("-+.0123456789")),
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", ["<"]),  # not YAML 1.2; kept so `<<` is refused by name
+]
+
+
+class BlueprintYamlLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core resolution and a nesting limit enforced while composing."""
+
+    yaml_implicit_resolvers: dict = {}
+    _depth = 0
+
+    def compose_node(self, parent, index):  # noqa: D401 - PyYAML's hook
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH + 1:
+                mark = self.peek_event().start_mark
+                raise BlueprintError(f"values nest deeper than {MAX_DEPTH} levels; tracegen refuses it",
+                                     self.name if self.name != "<unicode string>" else None,
+                                     mark.line + 1, mark.column + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+for _tag, _pattern, _first in _CORE_RESOLVERS:
+    BlueprintYamlLoader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
 
 
 @dataclass
@@ -32,6 +72,8 @@ class SourceMap:
 
     file: str
     positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    # How a number, boolean or null was written (unquoted), for messages like "quote 1.10".
+    texts: dict[Path, str] = field(default_factory=dict)
 
     def locate(self, path: Path) -> tuple[int, int] | None:
         """The position of `path`, or of its nearest ancestor that has one."""
@@ -54,7 +96,6 @@ class SourceMap:
 class _Converter:
     def __init__(self, file: str):
         self.source = SourceMap(file)
-        self.scalars = SafeConstructor()
         self.count = 0
 
     def fail(self, node: Node, message: str) -> BlueprintError:
@@ -76,7 +117,7 @@ class _Converter:
             if node.tag != "tag:yaml.org,2002:seq":
                 raise self.fail(node, f"tag {node.tag} is not allowed; blueprints are plain data")
             return [self.convert(item, path + (index,)) for index, item in enumerate(node.value)]
-        return self._scalar(node)
+        return self._scalar(node, path)
 
     def _mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:
         if node.tag != "tag:yaml.org,2002:map":
@@ -87,7 +128,8 @@ class _Converter:
                 raise self.fail(key_node, "merge keys (<<) are not supported; write the keys out")
             if not isinstance(key_node, ScalarNode):
                 raise self.fail(key_node, "mapping keys must be plain strings")
-            key = str(self._scalar(key_node))
+            self._scalar(key_node)          # refuses tags; keys are the text as written
+            key = str(key_node.value)
             if key in result:
                 raise self.fail(key_node, f"duplicate key '{key}'")
             child = path + (key,)
@@ -95,31 +137,59 @@ class _Converter:
             result[key] = self.convert(value_node, child)
         return result
 
-    def _scalar(self, node: ScalarNode) -> Any:
+    def _scalar(self, node: ScalarNode, path: Path | None = None) -> Any:
         if node.tag not in _SCALAR_TAGS:
             raise self.fail(node, f"tag {node.tag} is not allowed; blueprints are plain data")
-        if node.tag in (_STR, "tag:yaml.org,2002:timestamp"):
-            return str(node.value)
-        constructor = {
-            "tag:yaml.org,2002:int": self.scalars.construct_yaml_int,
-            "tag:yaml.org,2002:float": self.scalars.construct_yaml_float,
-            "tag:yaml.org,2002:bool": self.scalars.construct_yaml_bool,
-            "tag:yaml.org,2002:null": self.scalars.construct_yaml_null,
-        }[node.tag]
-        return constructor(node)
+        try:
+            value = core_scalar(node.tag, node.value)
+        except ValueError:
+            raise self.fail(node, f"the value is not a valid {node.tag.rsplit(':', 1)[-1]}") from None
+        if path is not None and not isinstance(value, str) and node.style is None:
+            self.source.texts[path] = node.value
+        return value
+
+
+def core_scalar(tag: str, text: str) -> Any:
+    """The value of a scalar of a YAML 1.2 core schema tag (explicit tags too: `!!int 0x1F`)."""
+    if tag == _NULL:
+        if text not in ("~", "null", "Null", "NULL", ""):
+            raise ValueError(text)
+        return None
+    if tag == _BOOL:
+        if text.lower() not in ("true", "false"):
+            raise ValueError(text)
+        return text.lower() == "true"
+    if tag == _INT:
+        body = text.lstrip("+-")
+        sign = -1 if text.startswith("-") else 1
+        if body[:2] in ("0o", "0x"):
+            return sign * int(body[2:], 8 if body[1] == "o" else 16)
+        return int(text, 10)
+    if tag == _FLOAT:
+        special = text.lstrip("+-").lower()
+        if special in (".inf", ".nan"):
+            return (-math.inf if text.startswith("-") else math.inf) if special == ".inf" else math.nan
+        return float(text)
+    return str(text)   # str, and timestamps: the schema has no date fields
 
 
 def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     """Parse one YAML document into plain data and its source map."""
+    loader = BlueprintYamlLoader(text)
+    loader.name = file
     try:
-        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        documents = []
+        while loader.check_node():
+            documents.append(loader.get_node())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
+        problem = redact(exc.problem or exc.context or "invalid YAML")
         raise BlueprintError(f"invalid YAML: {problem}", file,
                              mark.line + 1 if mark else None, mark.column + 1 if mark else None) from None
     except yaml.YAMLError as exc:
-        raise BlueprintError(f"invalid YAML: {exc}", file) from None
+        raise BlueprintError(f"invalid YAML: {redact(str(exc).splitlines()[0])}", file) from None
+    finally:
+        loader.dispose()
     documents = [doc for doc in documents if doc is not None]
     if not documents:
         raise BlueprintError("the blueprint is empty", file)
@@ -130,3 +200,20 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     converter = _Converter(file)
     data = converter.convert(documents[0], ())
     return data, converter.source
+
+
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'" + r'|"(?:[^"\\]|\\.)*"')
+
+
+def redact(problem: str) -> str:
+    """A parser's message without the text it quoted: one character stays (it names the problem,
+    `found character '\\t'`), anything longer (an alias, a tag, a token) becomes `(text withheld)`."""
+
+    def keep_or_hide(match: re.Match) -> str:
+        try:
+            value = ast.literal_eval(match.group(0))
+        except (ValueError, SyntaxError):
+            return "(text withheld)"
+        return match.group(0) if isinstance(value, str) and len(value) == 1 else "(text withheld)"
+
+    return _QUOTED.sub(keep_or_hide, problem)

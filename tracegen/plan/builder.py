@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import replace
 
-from tracegen import versions
+from tracegen import secrets, versions
 from tracegen.blueprint import model as bm
 from tracegen.blueprint.loader import EnvironmentView, LoadedBlueprint
 from tracegen.errors import TracegenError
@@ -20,7 +19,6 @@ class PlanError(TracegenError):
 AGENT_SERVICE = pm.AGENT_SERVICE
 GATEWAY_SERVICE = pm.GATEWAY_SERVICE
 GATEWAY_HEADLESS = pm.GATEWAY_HEADLESS
-ENV_REF = re.compile(r"^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$")
 # The Java agent 2.x defaults to http/protobuf on 4318; the other SDKs to gRPC on 4317.
 SDK_PROTOCOL = {"java": "http/protobuf", "node": "grpc", "go": "grpc", "python": "grpc"}
 
@@ -87,8 +85,12 @@ def _exporter(name: str, backend: bm.Backend) -> pm.Exporter:
         headers["dd-api-key"] = backend.api_key
     elif backend.type == "otlp" and backend.api_key:
         headers["authorization"] = f"Bearer {backend.api_key}"
-    secret_env = sorted({m.group(1) for v in [*headers.values(), backend.api_key or ""]
-                         for m in [re.search(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}", v)] if m})
+    # A header holding a reference (tracegen.secrets) is expanded by the collector; any other value is
+    # text, which the collector config escapes.
+    headers = {key: secrets.Reference(value) if secrets.is_header_reference(value) else value
+               for key, value in headers.items()}
+    secret_env = sorted({ref for v in headers.values() if isinstance(v, secrets.Reference)
+                         for ref in secrets.reference_names(v)})
     return pm.Exporter(
         name=name, backend_type=backend.type,
         protocol="http" if backend.type == "datadog" else backend.protocol, endpoint=backend.endpoint,
@@ -262,6 +264,7 @@ def _environment(loaded: LoadedBlueprint, view: EnvironmentView) -> pm.Environme
 def build_plan(loaded: LoadedBlueprint, source: str | None = None) -> pm.Plan:
     """Plan every environment, in name order so output is stable. `source` is the blueprint path as
     it should appear in generated files (relative, never a machine path)."""
+    secrets.refuse_literals(loaded)   # even when TG503 was skipped: no credential reaches any output
     return pm.Plan(
         blueprint_name=loaded.blueprint.name, source_file=source or loaded.file,
         environments=tuple(plan_environment(loaded, view, source or loaded.file)

@@ -8,11 +8,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from tracegen import secrets
 from tracegen.blueprint.loader import LoadedBlueprint
 from tracegen.blueprint.model import Blueprint, Sampling
 
-ENV_REF = re.compile(r"^\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$")
-SECRET_WORDS = ("key", "token", "auth", "secret", "password", "passwd", "api", "credential", "cookie")
 
 
 def views(loaded: LoadedBlueprint) -> Iterator[tuple[str, Blueprint]]:
@@ -22,13 +21,12 @@ def views(loaded: LoadedBlueprint) -> Iterator[tuple[str, Blueprint]]:
 
 
 def is_env_ref(value: str | None) -> bool:
-    return value is not None and bool(ENV_REF.match(value.strip()))
+    return secrets.is_reference(value)
 
 
 def looks_secret(header: str) -> bool:
     """A header whose name suggests it carries a credential (x-api-key, authorization, ...)."""
-    name = header.lower()
-    return any(word in name for word in SECRET_WORDS)
+    return secrets.secret_name(header)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,13 @@
-"""TG503 secrets.inline (error)
+"""TG503 secrets.inline (error, cannot be suppressed)
 
 A key written into the blueprint ends up in Git, in every generated config, in ConfigMaps and
 in CI logs. Refer to secrets by environment variable (`${env:NAME}`, which the collector
-expands at start-up) and deliver the variable from a Secret or vault. tracegen never repeats a
-secret's value in its messages.
+expands at start-up) and deliver the variable from a Secret or vault. Only a backend's `api_key`
+and its header values may hold a reference; a header whose name or value looks like a credential,
+and a resource attribute that does, are refused. A URL with credentials (userinfo or a key in the
+query string) is refused by the schema. The policy is one module (`tracegen/secrets.py`): the
+planner and the collector target refuse the same literals, so no suppression lets one through.
+tracegen never repeats a secret's value in its messages.
 
 Bad:
 
@@ -24,42 +28,20 @@ Good:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from tracegen import secrets
 from tracegen.blueprint.loader import LoadedBlueprint
 from tracegen.standards.finding import Hit, Severity
-from tracegen.standards.rules._common import endpoint, is_env_ref, looks_secret, views
+from tracegen.standards.rules._common import views
 
 NAME = "secrets.inline"
 SEVERITY = Severity.ERROR
-# `Authorization: Bearer ${env:TOKEN}` keeps the secret out of the file as well as a bare reference.
-SCHEMED_REF = re.compile(r"^(?:Bearer|Basic|ApiKey|Token)\s+\$\{env:[A-Za-z_][A-Za-z0-9_]*\}$", re.IGNORECASE)
-
-
-def _reference(value: str) -> bool:
-    return is_env_ref(value) or bool(SCHEMED_REF.match(value.strip()))
+SUPPRESSIBLE = False
 
 
 def check(loaded: LoadedBlueprint) -> Iterator[Hit]:
+    # The policy itself lives in tracegen.secrets (the planner and the build guard apply it too).
     for env, bp in views(loaded):
-        for name, backend in bp.backends.items():
-            if backend.api_key is not None and not is_env_ref(backend.api_key):
-                yield Hit(("backends", name, "api_key"),
-                          f"backend '{name}' has its api_key written inline: replace it with a reference such "
-                          "as ${env:" + name.upper().replace("-", "_") + "_API_KEY} and rotate the exposed key",
-                          environment=env)
-            for header, value in backend.headers.items():
-                if looks_secret(header) and not _reference(value):
-                    yield Hit(("backends", name, "headers", header),
-                              f"backend '{name}' header '{header}' carries a credential inline: use "
-                              "${env:NAME} and rotate the exposed value", environment=env)
-            if endpoint(backend.endpoint).has_password:
-                yield Hit(("backends", name, "endpoint"),
-                          f"backend '{name}' has a password in its endpoint URL: move the credential to an "
-                          "authorization header with ${env:NAME} and rotate it", environment=env)
-    for name, service in loaded.blueprint.services.items():
-        if service.export_endpoint and endpoint(service.export_endpoint).has_password:
-            yield Hit(("services", name, "export_endpoint"),
-                      f"service '{name}' has a password in its export_endpoint URL: remove it (apps export to "
-                      "the local collector without credentials) and rotate it")
+        for path, message in secrets.literals(bp):
+            yield Hit(path, message, environment=env)

@@ -8,6 +8,7 @@ deployment usually changes are references with the blueprint's value as default
 
 from __future__ import annotations
 
+from tracegen import encoding
 from tracegen.plan import model as pm
 from tracegen.targets.otel_env import ratio_text
 
@@ -18,7 +19,10 @@ SCHEMA_PROPAGATORS = ("tracecontext", "baggage", "b3", "b3multi")
 
 
 def configuration(service: pm.ServicePlan) -> dict:
-    attributes = [{"name": key, "value": f"${{OTEL_SERVICE_NAME:-{value}}}" if key == "service.name" else value}
+    # The loader substitutes ${...} in every scalar: blueprint text is escaped (`$$`), and the
+    # defaults tracegen writes (service name, endpoint) are validated to hold no `$`, `{` or `}`.
+    attributes = [{"name": key, "value": f"${{OTEL_SERVICE_NAME:-{value}}}" if key == "service.name"
+                   else encoding.declarative_text(value)}
                   for key, value in service.resource_attributes]
     if service.otlp_protocol == "grpc":
         exporter = {"otlp_grpc": {"endpoint": f"${{OTEL_EXPORTER_OTLP_ENDPOINT:-{service.otlp_endpoint}}}"}}

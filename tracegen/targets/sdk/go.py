@@ -21,12 +21,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from jinja2 import Environment
 
 from tracegen.errors import TracegenError
+from tracegen import encoding
 from tracegen.plan import model as pm
 from tracegen.targets import templating
 from tracegen.targets.artifact import Artifact
@@ -97,8 +97,7 @@ def _go_mod(env: pm.EnvironmentPlan, service: pm.ServicePlan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _go_string(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)   # a valid Go interpreted string literal
+_go_string = encoding.go_string
 
 
 def _go_float(ratio: float) -> str:

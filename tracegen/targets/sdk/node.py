@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from jinja2 import Environment
 
+from tracegen import encoding
 from tracegen.plan import model as pm
 from tracegen.targets import templating
 from tracegen.targets.artifact import Artifact
@@ -124,11 +125,16 @@ def setup(service: pm.ServicePlan) -> Setup:
 
 
 def _js(value: object) -> str:
-    return json.dumps(value, ensure_ascii=True)
+    """A JavaScript literal: strings through the one encoder, lists as arrays of them."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_js(item) for item in value) + "]"
+    if isinstance(value, str):
+        return encoding.js_string(value)
+    return json.dumps(value)
 
 
 def _jinja() -> Environment:
-    return templating.environment((("js", _js),))
+    return templating.environment((("js", _js), ("comment", encoding.comment)))
 
 
 def package_json(service: pm.ServicePlan, packages: tuple[str, ...]) -> dict:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from jinja2 import Environment
 
+from tracegen import encoding
 from tracegen.plan import model as pm
 from tracegen.targets import templating
 from tracegen.targets.artifact import Artifact
@@ -128,15 +129,17 @@ def setup(service: pm.ServicePlan) -> Setup:
 
 
 def _py(value: object) -> str:
-    """A Python literal: JSON strings (ASCII-escaped) are valid Python strings; tuples stay tuples."""
+    """A Python literal: strings through the one encoder; tuples stay tuples."""
     if isinstance(value, (list, tuple)):
         inner = ", ".join(_py(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
-    return json.dumps(value, ensure_ascii=True)
+    if isinstance(value, str):
+        return encoding.python_string(value)
+    return json.dumps(value)
 
 
 def _jinja() -> Environment:
-    return templating.environment((("py", _py),))
+    return templating.environment((("py", _py), ("comment", encoding.comment)))
 
 
 def requirements(service: pm.ServicePlan, packages: tuple[str, ...], generated: str) -> str:
