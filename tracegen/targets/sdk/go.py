@@ -116,7 +116,7 @@ def _aligned(pairs: list[tuple[str, str]]) -> list[str]:
 
 
 def _jinja() -> Environment:
-    return templating.environment((("go_string", _go_string),))
+    return templating.environment((("go_string", _go_string), ("comment", encoding.comment)))
 
 
 def files(env: pm.EnvironmentPlan, service: pm.ServicePlan) -> list[Artifact]:
