@@ -11,6 +11,7 @@ from tracegen.blueprint.loader import EnvironmentView, LoadedBlueprint
 from tracegen.errors import TracegenError
 from tracegen.plan import model as pm
 from tracegen.plan.collectors import collector_set
+from tracegen.plan.otel_env import otel_variables
 
 
 class PlanError(TracegenError):
@@ -214,6 +215,7 @@ def _service(name: str, service: bm.Service, view: EnvironmentView, agents) -> p
 
 def plan_environment(loaded: LoadedBlueprint, view: EnvironmentView, source: str | None = None) -> pm.EnvironmentPlan:
     env = _environment(loaded, view)
+    env = replace(env, services=tuple(replace(s, otel_env=otel_variables(s)) for s in env.services))
     return replace(env, collectors=collector_set(env, source or loaded.file))
 
 

@@ -145,6 +145,8 @@ class ServicePlan:
     namespace: str | None = None          # kubernetes app namespace
     hosts: tuple[str, ...] = ()           # vm hosts it runs on
     baggage_budget_bytes: int = 1024
+    # The OTEL_* variables (name, value) every output that configures this service writes (plan/otel_env.py).
+    otel_env: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""The standard OTEL_* variables for one service: every SDK reads them, so the Kubernetes patches,
-the VM environment files and the SDK bootstraps all take them from here and cannot disagree."""
+"""The standard OTEL_* variables of one service, decided once by the planner (ServicePlan.otel_env).
+Every SDK reads them; the Kubernetes env patch, the VM environment file and `otel.env` all write
+`ServicePlan.otel_env` as it is, so they are identical by construction."""
 
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ def resource_attributes_text(service: pm.ServicePlan) -> str:
                     if key != "service.name")   # OTEL_SERVICE_NAME wins over it anyway
 
 
-def otel_variables(service: pm.ServicePlan) -> list[tuple[str, str]]:
+def otel_variables(service: pm.ServicePlan) -> tuple[tuple[str, str], ...]:
     """(name, value) pairs in a stable order."""
-    return [
+    return (
         ("OTEL_SERVICE_NAME", service.name),
         ("OTEL_RESOURCE_ATTRIBUTES", resource_attributes_text(service)),
         ("OTEL_PROPAGATORS", ",".join(service.propagators)),
@@ -30,4 +31,8 @@ def otel_variables(service: pm.ServicePlan) -> list[tuple[str, str]]:
         ("OTEL_TRACES_SAMPLER_ARG", ratio_text(service.sampler_ratio)),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", service.otlp_endpoint),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", service.otlp_protocol),
-    ]
+        # The agents run a traces pipeline only: SDKs that would also export metrics and logs over
+        # OTLP by default (the Java agent does) must not.
+        ("OTEL_METRICS_EXPORTER", "none"),
+        ("OTEL_LOGS_EXPORTER", "none"),
+    )

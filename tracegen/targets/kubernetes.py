@@ -36,7 +36,7 @@ from tracegen.targets import kubernetes_collectors as kcol
 from tracegen.targets import kubernetes_common as kc
 from tracegen.targets import templating
 from tracegen.targets.artifact import Artifact
-from tracegen.targets.otel_env import ratio_text
+from tracegen.plan.otel_env import ratio_text
 from tracegen.targets.serialize import to_yaml, to_yaml_documents
 
 TEMPLATE_FILE_PATH = "kubernetes/README.md.j2"

@@ -6,7 +6,6 @@ from __future__ import annotations
 from tracegen.plan import model as pm
 from tracegen.targets import kubernetes_collectors as kcol
 from tracegen.targets import kubernetes_common as kc
-from tracegen.targets.otel_env import otel_variables
 
 PATCH_FILE = "otel-env.yaml"
 SIDECAR_CONFIG_FILE = "otel-agent-config.yaml"
@@ -14,7 +13,7 @@ COMPONENT_API = "kustomize.config.k8s.io/v1alpha1"
 
 
 def otel_env(service: pm.ServicePlan) -> list[dict]:
-    return [{"name": name, "value": value} for name, value in otel_variables(service)]
+    return [{"name": name, "value": value} for name, value in service.otel_env]
 
 
 def _sidecar(env: pm.EnvironmentPlan, tier: pm.Tier, service: pm.ServicePlan, cfg: kcol.Configs) -> tuple[dict, list]:

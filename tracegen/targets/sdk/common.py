@@ -5,7 +5,7 @@ from __future__ import annotations
 from tracegen import encoding
 from tracegen.plan import model as pm
 from tracegen.targets.artifact import Artifact
-from tracegen.targets.otel_env import otel_variables, ratio_text
+from tracegen.plan.otel_env import ratio_text
 from tracegen.targets.serialize import header, to_yaml
 
 
@@ -15,7 +15,7 @@ def directory(env: pm.EnvironmentPlan, service: pm.ServicePlan) -> str:
 
 def env_file(env: pm.EnvironmentPlan, service: pm.ServicePlan, source: str) -> Artifact:
     """`otel.env`: KEY=value lines, readable by systemd EnvironmentFile, docker --env-file and shells."""
-    lines = [f"{name}={encoding.env_file_value(value)}" for name, value in otel_variables(service)]
+    lines = [f"{name}={encoding.env_file_value(value)}" for name, value in service.otel_env]
     return Artifact(path=f"{directory(env, service)}/otel.env", kind="sdk-env", content=header(source) + "\n".join(lines) + "\n",
                     environment=env.name, service=service.name, language=service.language)
 

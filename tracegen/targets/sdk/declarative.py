@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from tracegen import encoding
 from tracegen.plan import model as pm
-from tracegen.targets.otel_env import ratio_text
+from tracegen.plan.otel_env import ratio_text
 
 FILE_FORMAT = "1.0"
 FILE_NAME = "otel-config.yaml"

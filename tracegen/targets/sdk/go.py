@@ -31,7 +31,7 @@ from tracegen.plan import model as pm
 from tracegen.targets import templating
 from tracegen.targets.artifact import Artifact
 from tracegen.targets.sdk.common import MESSAGING_SYSTEMS
-from tracegen.targets.otel_env import ratio_text
+from tracegen.plan.otel_env import ratio_text
 from tracegen.targets.sdk import common, declarative
 from tracegen.targets.serialize import to_yaml
 from tracegen.versions import SDK_VERSIONS_GO as V
