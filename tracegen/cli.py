@@ -17,8 +17,8 @@ from pathlib import Path
 import click
 
 from tracegen import __version__
-from tracegen.errors import (BlueprintError, FindingsError, ToolError, TracegenError, UsageError,
-                             ValidationFailed, WriteError)
+from tracegen.errors import (BlueprintError, FindingsError, RefusedError, ToolError, TracegenError, UsageError,
+                             ValidationFailed, WriteError, document)
 
 
 class Exit(enum.IntEnum):
@@ -35,6 +35,7 @@ EXIT_CODES: dict[type[TracegenError], Exit] = {
     ValidationFailed: Exit.FINDINGS,
     BlueprintError: Exit.USAGE,
     UsageError: Exit.USAGE,
+    RefusedError: Exit.USAGE,
     WriteError: Exit.WRITE,
     ToolError: Exit.TOOL,
 }
@@ -48,28 +49,71 @@ def _exit_code(error: TracegenError) -> Exit:
 
 
 def handle_errors(command):
-    """Turn tracegen's errors into one clear message and an exit code; never a traceback."""
+    """Turn tracegen's errors into one clear message and an exit code; never a traceback. With
+    `--format json` or `sarif`, the failure is also written where the report goes, as a document."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
         except TracegenError as error:
+            code = _exit_code(error)
+            if not isinstance(error, (FindingsError, ValidationFailed)):   # those printed their report
+                _failure_document(kwargs, error, code)
             if str(error):
                 click.echo(f"tracegen: {error}" if not isinstance(error, BlueprintError) else str(error),
                            err=True)
-            sys.exit(_exit_code(error))
-        except KeyboardInterrupt:
+            sys.exit(code)
+        except KeyboardInterrupt as error:
+            _failure_document(kwargs, error, 130, "interrupted")
             click.echo("tracegen: interrupted; nothing was written", err=True)
             sys.exit(130)
         except Exception as error:  # noqa: BLE001 - last line of defence: no tracebacks for users
             if os.environ.get("TRACEGEN_DEBUG"):
                 raise
+            _failure_document(kwargs, error, Exit.INTERNAL, "internal error; please report it")
             click.echo(f"tracegen: internal error ({type(error).__name__}: {error}); nothing was written. "
                        "Set TRACEGEN_DEBUG=1 for the traceback and please report it.", err=True)
             sys.exit(Exit.INTERNAL)
 
     return wrapper
+
+
+def _failure_document(kwargs: dict, error: BaseException, code: int, message: str | None = None) -> None:
+    """For --format json/sarif: the failure as a JSON document (or a SARIF log whose invocation
+    failed), on standard output or in the --output report file."""
+    fmt = kwargs.get("fmt")
+    if fmt not in ("json", "sarif"):
+        return
+    doc = document(error, code, message)
+    if fmt == "sarif":
+        from tracegen.standards.report import render
+
+        doc = _sarif_failure(json.loads(render([], "sarif")), doc)
+    text = json.dumps(doc, indent=2) + "\n"
+    if kwargs.get("report_file"):
+        try:
+            Path(kwargs["report_file"]).write_text(text, encoding="utf-8")
+            return
+        except OSError:
+            pass  # the error itself may be that the report cannot be written: fall back to stdout
+    click.echo(text, nl=False)
+
+
+def _sarif_failure(log: dict, doc: dict) -> dict:
+    notifications = []
+    for problem in doc["error"]["problems"]:
+        notification: dict = {"level": "error", "message": {"text": problem["message"]}}
+        if problem["file"]:
+            location: dict = {"artifactLocation": {"uri": Path(problem["file"]).as_posix()}}
+            if problem["line"]:
+                location["region"] = {"startLine": problem["line"],
+                                      **({"startColumn": problem["column"]} if problem["column"] else {})}
+            notification["locations"] = [{"physicalLocation": location}]
+        notifications.append(notification)
+    log["runs"][0]["invocations"] = [{"executionSuccessful": False, "exitCode": doc["error"]["exit_code"],
+                                      "toolExecutionNotifications": notifications}]
+    return log
 
 
 def _display_path(path: str) -> str:
@@ -104,7 +148,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("blueprint", type=click.Path(dir_okay=False))
+@click.argument("blueprint", type=click.Path())
 @FORMAT
 @STRICT
 @click.option("--output", "-o", "report_file", type=click.Path(dir_okay=False),
@@ -125,7 +169,7 @@ def check(blueprint: str, fmt: str, strict: bool, report_file: str | None) -> No
 
 
 @main.command()
-@click.argument("blueprint", type=click.Path(dir_okay=False))
+@click.argument("blueprint", type=click.Path())
 @click.option("--out", "-o", "out_dir", required=True, type=click.Path(),
               help="Output directory (replaced atomically).")
 @FORMAT
@@ -207,19 +251,29 @@ def init(path: str, force: bool) -> None:
 @click.argument("directory", type=click.Path(file_okay=False, exists=True))
 @click.option("--only", multiple=True, help="Run only these validators (repeatable).")
 @click.option("--require-all", is_flag=True, help="A validator whose tool is missing fails the run.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="How checks are printed.")
 @handle_errors
-def validate(directory: str, only: tuple[str, ...], require_all: bool) -> None:
-    """Run every real validator available (otelcol validate, ...) over a build output DIRECTORY."""
+def validate(directory: str, only: tuple[str, ...], require_all: bool, fmt: str) -> None:
+    """Run every real validator available (otelcol validate, ...) over a build output DIRECTORY.
+    A validator whose tool or Python package is missing reports its checks as skipped, naming what
+    to install (`pip install 'tracegen[validate]'` for the Python ones)."""
+    from dataclasses import asdict
+
     from tracegen.validators import run
 
     checks = run(Path(directory), set(only) or None)
-    for check in checks:
-        detail = check.detail.splitlines()[0] if check.detail and check.status != "fail" else check.detail
-        line = f"{check.status:<4}  {check.artifact}  [{check.validator}]"
-        click.echo(line + (f"\n      {detail}" if check.status != "ok" and detail else ""))
     failed = [c for c in checks if c.status == "fail" or (require_all and c.status == "skip")]
     counts = {status: sum(c.status == status for c in checks) for status in ("ok", "fail", "skip")}
-    click.echo(f"{counts['ok']} ok, {counts['fail']} failed, {counts['skip']} skipped")
+    if fmt == "json":
+        click.echo(json.dumps({"checks": [asdict(c) for c in checks], "counts": counts,
+                               "passed": not failed}, indent=2))
+    else:
+        for check in checks:
+            detail = check.detail.splitlines()[0] if check.detail and check.status != "fail" else check.detail
+            line = f"{check.status:<4}  {check.artifact}  [{check.validator}]"
+            click.echo(line + (f"\n      {detail}" if check.status != "ok" and detail else ""))
+        click.echo(f"{counts['ok']} ok, {counts['fail']} failed, {counts['skip']} skipped")
     if failed:
         raise ValidationFailed("")
 

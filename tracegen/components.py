@@ -41,6 +41,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tracegen.errors import BlueprintError
+
 CORE = "go.opentelemetry.io/collector"
 CONTRIB = "github.com/open-telemetry/opentelemetry-collector-contrib"
 
@@ -60,8 +62,10 @@ class UnknownComponent(KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-class UnsupportedCollectorVersion(ValueError):
-    """A collector version older than the catalog has names for, or not of the form 0.N.P."""
+class UnsupportedCollectorVersion(BlueprintError, ValueError):
+    """A collector version older than the catalog has names for, or not of the form 0.N.P. The
+    blueprint's schema checks `topology.collector_version` with `check_supported`, so users meet it
+    with a position; a ValueError too, so pydantic validators may let it through as theirs."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,12 @@ def parse_version(version: str) -> tuple[int, int, int]:
     if major != 0:
         raise UnsupportedCollectorVersion(f"collector version {version!r}: only 0.N.P collector releases are known")
     return major, minor, patch
+
+
+def check_supported(version: str) -> str:
+    """`version` if tracegen knows the component names of that collector; else UnsupportedCollectorVersion."""
+    _check_supported(version)
+    return version
 
 
 def _check_supported(version: str) -> tuple[int, int, int]:

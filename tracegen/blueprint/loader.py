@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
@@ -13,7 +14,7 @@ from tracegen.blueprint.hcl import parse_hcl
 from tracegen.blueprint.merge import deep_merge, leaf_paths, replaced_by
 from tracegen.blueprint.model import Blueprint, Platform
 from tracegen.blueprint.source import Path, SourceMap, parse_yaml
-from tracegen.errors import BlueprintError, where
+from tracegen.errors import BlueprintError
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ERRORS = 20
@@ -52,15 +53,20 @@ class LoadedBlueprint:
 
 
 def read_text(path: FsPath) -> str:
+    """The file's text. Only a regular file is read: a directory, FIFO, socket or device is refused
+    before it is opened (opening a FIFO would wait for a writer forever)."""
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise BlueprintError(f"the file is {size} bytes; blueprints are at most {MAX_BYTES}", str(path))
-        data = path.read_bytes()
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise BlueprintError(f"is {_file_kind(info.st_mode)}, not a blueprint file", str(path))
+        if info.st_size > MAX_BYTES:
+            raise BlueprintError(f"the file is {info.st_size} bytes; blueprints are at most {MAX_BYTES}", str(path))
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise BlueprintError(f"the file is over {MAX_BYTES} bytes; blueprints are at most {MAX_BYTES}", str(path))
     except FileNotFoundError:
         raise BlueprintError("no such file", str(path)) from None
-    except IsADirectoryError:
-        raise BlueprintError("is a directory, not a blueprint file", str(path)) from None
     except OSError as exc:
         raise BlueprintError(f"cannot read: {exc.strerror}", str(path)) from None
     if b"\x00" in data:
@@ -70,6 +76,15 @@ def read_text(path: FsPath) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise BlueprintError("not UTF-8 text", str(path), line) from None
+
+
+def _file_kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return kind
+    return "not a regular file"
 
 
 def parse(text: str, file: str) -> tuple[Any, SourceMap]:
@@ -125,7 +140,7 @@ def _schema_error(exc: ValidationError, raw: Any, source: SourceMap, where_in_fi
             problems.append((position, message))
     problems.sort(key=lambda item: (item[0][0] or 0, item[0][1] or 0))
     (line, column), first = problems[0]
-    more = [f"{where(file, *position)}: {message}" for position, message in problems[1:MAX_ERRORS]]
+    more = [BlueprintError(message, file, *position) for position, message in problems[1:MAX_ERRORS]]
     return BlueprintError(first, file, line, column, more)
 
 

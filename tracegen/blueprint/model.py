@@ -281,6 +281,16 @@ class Topology(Strict):
     persistent_queue: bool = True
     derived_metrics: DerivedMetrics = Field(default_factory=DerivedMetrics)
 
+    @field_validator("collector_version")
+    @classmethod
+    def _known_collector(cls, version: str | None) -> str | None:
+        from tracegen.components import UnsupportedCollectorVersion, check_supported
+
+        try:
+            return None if version is None else check_supported(version)
+        except UnsupportedCollectorVersion as error:
+            raise ValueError(error.message) from None
+
 
 # --------------------------------------------------------------------------- mesh / ingress
 class Istio(Strict):

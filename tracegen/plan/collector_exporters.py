@@ -4,7 +4,7 @@ agents' trace-ID load balancer in front of the gateway tier."""
 from __future__ import annotations
 
 from tracegen import secrets
-from tracegen.errors import TracegenError
+from tracegen.errors import RefusedError
 from tracegen.plan import model as pm
 from tracegen.plan import collector_common as cc
 
@@ -14,7 +14,7 @@ GATEWAY_SERVER_TLS = {"cert_file": f"{TLS_DIRECTORY}/gateway.crt", "key_file": f
 GATEWAY_CLIENT_TLS = {"ca_file": f"{TLS_DIRECTORY}/ca.crt"}
 
 
-class SecretInConfig(TracegenError):
+class SecretInConfig(RefusedError):
     """A credential would be written into a collector config as a literal."""
 
 
@@ -72,7 +72,7 @@ def _resolver(resolver: pm.Resolver) -> dict:
     if resolver.kind == "dns":
         return {"dns": {"hostname": resolver.hostname, "port": str(resolver.port)}}
     if not resolver.hostnames:
-        raise TracegenError("the agents' static resolver has no gateway addresses (the gateway tier "
+        raise RefusedError("the agents' static resolver has no gateway addresses (the gateway tier "
                             "runs on a platform whose instances are not listed)")
     return {"static": {"hostnames": list(resolver.hostnames)}}
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 
 
-from tracegen.errors import TracegenError
+from tracegen.errors import RefusedError
 from tracegen import encoding
 from tracegen.plan import model as pm
 from tracegen.plan import collector_common as cc
@@ -51,7 +51,7 @@ CONFIG_DIR = ex.TLS_DIRECTORY.rsplit("/", 1)[0]
 STATE_DIR = cc.QUEUE_DIRECTORY.rsplit("/", 1)[0]
 
 
-class AnsibleTargetError(TracegenError):
+class AnsibleTargetError(RefusedError):
     """The VM platform cannot be rolled out as asked."""
 
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from tracegen.validators import Check
+from tracegen.validators import EXTRA, Check
 
 NAME = "ansible"
 KINDS = {"ansible-playbook", "ansible-inventory", "ansible-vars"}
@@ -83,7 +83,7 @@ def validate(directory: Path, entries: list[dict]) -> Iterator[Check]:
         if missing:
             for entry in items:
                 yield Check(entry["path"], NAME, "skip",
-                            f"{', '.join(missing)} not installed (pip install ansible-core ansible-lint)")
+                            f"{', '.join(missing)} not installed: {EXTRA}")
             continue
         folder = directory / root
         results = {"ansible-inventory": inventory_check(folder), "ansible-playbook": syntax_check(folder)}

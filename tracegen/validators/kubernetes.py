@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from tracegen.errors import ToolError
-from tracegen.validators import Check
+from tracegen.validators import EXTRA, Check, missing_modules, skip_all
 
 NAME = "kubernetes schemas"
 KINDS = {"kubernetes-manifest", "istio", "ingress"}
@@ -117,6 +117,11 @@ def _check_file(directory: Path, entry: dict) -> tuple[str, str]:
 
 
 def validate(directory: Path, entries: list[dict]) -> Iterator[Check]:
+    missing = missing_modules("jsonschema", "kubernetes_validate")
+    if missing:
+        yield from skip_all([e for e in entries if e["path"].endswith((".yaml", ".yml"))], NAME,
+                            f"needs the Python packages {', '.join(missing)}: {EXTRA}")
+        return
     for entry in sorted(entries, key=lambda e: e["path"]):
         if not entry["path"].endswith((".yaml", ".yml")):
             continue

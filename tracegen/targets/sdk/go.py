@@ -25,7 +25,7 @@ import re
 
 from jinja2 import Environment
 
-from tracegen.errors import TracegenError
+from tracegen.errors import RefusedError
 from tracegen import encoding
 from tracegen.plan import model as pm
 from tracegen.targets import templating
@@ -50,7 +50,7 @@ PROPAGATORS = {
 # messaging.system values (semantic conventions) of the blueprint's systems.
 
 
-class GoTargetError(TracegenError):
+class GoTargetError(RefusedError):
     """The service asks for something the Go output cannot provide."""
 
 
