@@ -116,10 +116,11 @@ def test_hand_edited_output_is_not_overwritten_without_force(tmp_path):
     assert not edited.read_text().endswith("# my local tweak\n")
 
 
-def test_refuses_a_foreign_non_empty_directory(tmp_path):
+def test_building_into_a_foreign_directory_keeps_its_files(tmp_path):
     (tmp_path / "precious.txt").write_text("keep me")
     result = run("build", str(EXAMPLE), "-o", str(tmp_path))
-    assert result.returncode == 3 and (tmp_path / "precious.txt").read_text() == "keep me"
+    assert result.returncode == 0 and (tmp_path / "precious.txt").read_text() == "keep me"
+    assert "precious.txt" not in (tmp_path / "tracegen-manifest.json").read_text()
 
 
 def test_unwritable_output_exits_3_and_leaves_nothing_behind(tmp_path):

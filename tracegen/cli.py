@@ -66,7 +66,7 @@ def handle_errors(command):
             sys.exit(code)
         except KeyboardInterrupt as error:
             _failure_document(kwargs, error, 130, "interrupted")
-            click.echo("tracegen: interrupted; nothing was written", err=True)
+            click.echo("tracegen: interrupted", err=True)
             sys.exit(130)
         except Exception as error:  # noqa: BLE001 - last line of defence: no tracebacks for users
             if os.environ.get("TRACEGEN_DEBUG"):
@@ -171,11 +171,11 @@ def check(blueprint: str, fmt: str, strict: bool, report_file: str | None) -> No
 @main.command()
 @click.argument("blueprint", type=click.Path())
 @click.option("--out", "-o", "out_dir", required=True, type=click.Path(),
-              help="Output directory (replaced atomically).")
+              help="Output directory (files tracegen did not write there are never touched).")
 @FORMAT
 @STRICT
 @click.option("--force", is_flag=True, help="Overwrite files edited by hand since the last build.")
-@click.option("--only", multiple=True, help="Build only these targets (repeatable).")
+@click.option("--only", multiple=True, help="Build only these targets (repeatable); other targets' files stay.")
 @handle_errors
 def build(blueprint: str, out_dir: str, fmt: str, strict: bool, force: bool, only: tuple[str, ...]) -> None:
     """Check BLUEPRINT, then write every artifact into OUT_DIR with tracegen-manifest.json."""
@@ -194,7 +194,9 @@ def build(blueprint: str, out_dir: str, fmt: str, strict: bool, force: bool, onl
         raise FindingsError(f"{len(blocking)} blocking finding(s); nothing was written")
     plan = build_plan(loaded, _display_path(blueprint))
     artifacts = build_all(plan, set(only) or None)
-    result = write(artifacts, Path(out_dir), _display_path(blueprint), force=force)
+    result = write(artifacts, Path(out_dir), _display_path(blueprint), force=force, partial=bool(only))
+    for note in result.notes:
+        click.echo(f"tracegen: {note}", err=True)
     state = "unchanged" if result.unchanged else "written"
     click.echo(f"{result.written} artifacts {state} in {out_dir}")
 
