@@ -11,6 +11,7 @@ from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from tracegen import backends
 from tracegen.blueprint.fields import (MULTILINE, Address, ClusterName, DottedPath, Endpoint, GitRevision,
                                        GitUrl, HeaderName, Hostname, KubernetesName, Propagator, Regex,
                                        RelativePath, Topic, TraceStateKey, Version, Word, check_text)
@@ -136,7 +137,7 @@ class Retention(Strict):
 
 
 class Backend(Strict):
-    type: Literal["jaeger", "tempo", "honeycomb", "datadog", "otlp"]
+    type: Literal[backends.NAMES]          # one module per type in tracegen/backends
     endpoint: Endpoint = Field(description="host:port (gRPC) or URL for protocol http")
     protocol: Literal["grpc", "http"] = "grpc"
     tls: Tls = Field(default_factory=Tls)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from tracegen import secrets, versions
+from tracegen import backends, secrets, versions
 from tracegen.blueprint import model as bm
 from tracegen.blueprint.loader import EnvironmentView, LoadedBlueprint
 from tracegen.errors import TracegenError
@@ -71,21 +71,8 @@ def _privacy(standards: bm.Standards) -> pm.Privacy:
 
 
 def _exporter(name: str, backend: bm.Backend) -> pm.Exporter:
-    headers = dict(backend.headers)
-    if backend.type == "honeycomb":
-        if backend.api_key:
-            headers["x-honeycomb-team"] = backend.api_key
-        if backend.dataset:
-            headers["x-honeycomb-dataset"] = backend.dataset
-    elif backend.type == "tempo" and backend.dataset:
-        headers["X-Scope-OrgID"] = backend.dataset
-    elif backend.type == "datadog" and backend.api_key:
-        # Datadog's OTLP traces intake (or a Datadog Agent's OTLP port) takes OTLP/HTTP protobuf with
-        # these headers; the contrib `datadog` exporter cannot be built from the module proxy here.
-        headers["dd-protocol"] = "otlp"
-        headers["dd-api-key"] = backend.api_key
-    elif backend.type == "otlp" and backend.api_key:
-        headers["authorization"] = f"Bearer {backend.api_key}"
+    kind = backends.get(backend.type)      # headers, protocol and defaults of its type (tracegen/backends)
+    headers = kind.headers(dict(backend.headers), backend.api_key, backend.dataset)
     # A header holding a reference (tracegen.secrets) is expanded by the collector; any other value is
     # text, which the collector config escapes.
     headers = {key: secrets.Reference(value) if secrets.is_header_reference(value) else value
@@ -94,12 +81,13 @@ def _exporter(name: str, backend: bm.Backend) -> pm.Exporter:
                          for ref in secrets.reference_names(v)})
     return pm.Exporter(
         name=name, backend_type=backend.type,
-        protocol="http" if backend.type == "datadog" else backend.protocol, endpoint=backend.endpoint,
+        protocol=kind.exporter_protocol(backend.protocol), endpoint=backend.endpoint,
         insecure=backend.tls.insecure, ca_file=backend.tls.ca_file, server_name=backend.tls.server_name,
         headers=tuple(sorted(headers.items())),
         secret_env=tuple(secret_env),
-        retention_hot_days=backend.retention.hot_days if backend.retention else None,
-        retention_cold_days=backend.retention.cold_days if backend.retention else None)
+        # Unstated retention is the backend type's default (TG505 still asks the blueprint to state it).
+        retention_hot_days=backend.retention.hot_days if backend.retention else kind.retention.hot_days,
+        retention_cold_days=backend.retention.cold_days if backend.retention else kind.retention.cold_days)
 
 
 def _needs_gateway(bp: bm.Blueprint, tail: pm.TailSampling | None) -> bool:

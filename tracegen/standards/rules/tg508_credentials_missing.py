@@ -23,23 +23,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from tracegen import backends
 from tracegen.blueprint.loader import LoadedBlueprint
 from tracegen.standards.finding import Hit, Severity
 from tracegen.standards.rules._common import views
 
 NAME = "backends.credentials-missing"
 SEVERITY = Severity.ERROR
-# The header each vendor reads its key from, when the key comes as a header instead.
-KEY_HEADER = {"honeycomb": "x-honeycomb-team", "datadog": "dd-api-key"}
 
 
 def check(loaded: LoadedBlueprint) -> Iterator[Hit]:
     for env, bp in views(loaded):
         for name, backend in bp.backends.items():
-            header = KEY_HEADER.get(backend.type)
-            if header is None or backend.api_key:
-                continue
-            if header in {key.lower() for key in backend.headers}:
+            kind = backends.get(backend.type)     # which types need a key, and in which header
+            if not kind.key_required or kind.has_key(backend.api_key, backend.headers):
                 continue
             variable = f"{backend.type.upper()}_API_KEY"
             yield Hit(("backends", name),

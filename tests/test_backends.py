@@ -1,0 +1,104 @@
+"""Backend types (tracegen/backends): what each one makes the gateway send, read from the collector
+config the planner computes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tracegen import backends
+from tracegen.blueprint.loader import load_text
+from tracegen.errors import BlueprintError
+from tracegen.plan.builder import build_plan
+
+BLUEPRINT = """\
+schema_version: 1
+name: backends
+services:
+  hello: {{version: 1.0.0, language: python, edge: true, peak_rps: 5, inbound: [http],
+          owner: {{team: platform, oncall: "pagerduty:platform"}}}}
+backends:
+  sink:
+{backend}
+environments:
+  dev:
+    platform:
+      local: {{base_port: 24300}}
+"""
+
+
+def exporter(backend: str) -> tuple[str, dict]:
+    """(component name, config) of the exporter the lone local agent sends to `sink` with."""
+    text = BLUEPRINT.format(backend="\n".join("    " + line for line in backend.strip().splitlines()))
+    env = build_plan(load_text(text, "backends.yaml")).environments[0]
+    agent = env.collectors.agent("local")
+    return next((name, body) for name, body in agent.data["exporters"].items() if name.endswith("/sink"))
+
+
+def test_honeycomb_sends_its_key_and_dataset_as_headers():
+    name, body = exporter("""
+type: honeycomb
+endpoint: api.honeycomb.io:443
+api_key: ${env:HONEYCOMB_API_KEY}
+dataset: checkout
+""")
+    assert name == "otlp_grpc/sink"
+    assert body["headers"] == {"x-honeycomb-team": "${env:HONEYCOMB_API_KEY}", "x-honeycomb-dataset": "checkout"}
+
+
+def test_datadog_is_otlp_http_whatever_the_blueprint_says():
+    name, body = exporter("""
+type: datadog
+endpoint: https://trace.agent.datadoghq.eu/v1/traces
+protocol: grpc
+api_key: ${env:DD_API_KEY}
+""")
+    assert name == "otlp_http/sink"
+    assert body["traces_endpoint"] == "https://trace.agent.datadoghq.eu/v1/traces"
+    assert body["headers"] == {"dd-protocol": "otlp", "dd-api-key": "${env:DD_API_KEY}"}
+
+
+def test_generic_otlp_sends_the_key_as_a_bearer_token():
+    _, body = exporter("""
+type: otlp
+endpoint: otlp.example.net:4317
+api_key: ${env:OTLP_TOKEN}
+""")
+    assert body["headers"] == {"authorization": "Bearer ${env:OTLP_TOKEN}"}
+
+
+def test_tempo_tenant_and_jaeger_without_headers():
+    _, tempo = exporter("""
+type: tempo
+endpoint: tempo.example.net:4317
+dataset: team-a
+""")
+    assert tempo["headers"] == {"X-Scope-OrgID": "team-a"}
+    _, jaeger = exporter("""
+type: jaeger
+endpoint: jaeger.example.net:4317
+""")
+    assert "headers" not in jaeger
+
+
+def test_unstated_retention_is_the_types_default():
+    text = BLUEPRINT.format(backend="    type: honeycomb\n    endpoint: api.honeycomb.io:443\n"
+                                    "    api_key: ${env:HONEYCOMB_API_KEY}")
+    exporter_plan = build_plan(load_text(text, "backends.yaml")).environments[0].exporters[0]
+    assert exporter_plan.retention_hot_days == backends.get("honeycomb").retention.hot_days == 60
+
+
+def test_the_blueprint_takes_exactly_the_registered_types():
+    with pytest.raises(BlueprintError, match="type"):
+        exporter("""
+type: zipkin
+endpoint: zipkin.example.net:9411
+""")
+    for name in backends.NAMES:
+        assert backends.get(name).name == name
+
+
+def test_honeycomb_intake_refuses_plain_text():
+    kind = backends.get("honeycomb")
+    assert kind.intake_problem("api.honeycomb.io:443", "grpc", True)
+    assert kind.intake_problem("api.honeycomb.io:443", "grpc", False) is None
+    assert kind.intake_problem("127.0.0.1:4317", "grpc", True) is None   # a local stand-in
