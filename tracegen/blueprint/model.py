@@ -11,7 +11,7 @@ from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from tracegen import backends
+from tracegen import backends, languages
 from tracegen.blueprint.fields import (MULTILINE, Address, ClusterName, DottedPath, Endpoint, GitRevision,
                                        GitUrl, HeaderName, Hostname, KubernetesName, Propagator, Regex,
                                        RelativePath, Topic, TraceStateKey, Version, Word, check_text)
@@ -103,7 +103,7 @@ SQL_DATASTORES = frozenset({"postgres", "mysql", "mssql", "oracle", "sqlite"})
 
 class Service(Strict):
     version: Version
-    language: Literal["node", "java", "go", "python"]
+    language: Literal[languages.NAMES]     # one module per language in tracegen/languages
     framework: Word | None = Field(None, description="express, spring, grpc, fastapi, flask, ...")
     owner: Owner | None = None
     tier: int = Field(2, ge=0, le=4, description="Criticality: 0 most critical")

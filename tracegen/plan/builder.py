@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from tracegen import backends, secrets, versions
+from tracegen import backends, languages, secrets, versions
 from tracegen.blueprint import model as bm
 from tracegen.blueprint.loader import EnvironmentView, LoadedBlueprint
 from tracegen.errors import TracegenError
@@ -20,8 +20,6 @@ class PlanError(TracegenError):
 AGENT_SERVICE = pm.AGENT_SERVICE
 GATEWAY_SERVICE = pm.GATEWAY_SERVICE
 GATEWAY_HEADLESS = pm.GATEWAY_HEADLESS
-# The Java agent 2.x defaults to http/protobuf on 4318; the other SDKs to gRPC on 4317.
-SDK_PROTOCOL = {"java": "http/protobuf", "node": "grpc", "go": "grpc", "python": "grpc"}
 
 
 def _policy(policy: bm.BaseModel) -> pm.Policy:
@@ -167,7 +165,7 @@ def _service(name: str, service: bm.Service, view: EnvironmentView, agents) -> p
                        "deployment.environment.name": view.name})
     if service.owner:
         attributes.setdefault("service.owner", service.owner.team)
-    protocol = SDK_PROTOCOL[service.language]
+    protocol = languages.get(service.language).otlp_protocol
     ratio = bp.sampling.head.services.get(name, bp.sampling.head.edge_rate)
     platform = view.platform
     agent = agents[0]

@@ -1,0 +1,11 @@
+"""Go: the OpenTelemetry Go SDK with the OTLP gRPC exporter. The generated `tracing` package builds
+its propagators in code (targets/sdk/go.py), so it has exactly these."""
+
+from tracegen.languages.base import Language
+
+LANGUAGE = Language(
+    name="go",
+    summary="Go SDK (otlptracegrpc), tracing package",
+    otlp_protocol="grpc",
+    propagators=frozenset({"tracecontext", "baggage", "b3", "b3multi", "jaeger"}),
+)

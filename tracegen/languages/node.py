@@ -1,0 +1,6 @@
+"""Node.js: the OpenTelemetry JS 2.x SDK with the OTLP gRPC exporter; OTEL_PROPAGATORS is read by
+its autoconfiguration (the bootstrap adds the b3/jaeger packages when they are named)."""
+
+from tracegen.languages.base import Language
+
+LANGUAGE = Language(name="node", summary="OpenTelemetry JS 2.x SDK", otlp_protocol="grpc")

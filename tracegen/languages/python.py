@@ -1,0 +1,6 @@
+"""Python: opentelemetry-sdk with the OTLP gRPC exporter; OTEL_PROPAGATORS is read by its
+autoconfiguration (the requirements add the b3/jaeger packages when they are named)."""
+
+from tracegen.languages.base import Language
+
+LANGUAGE = Language(name="python", summary="opentelemetry-python SDK", otlp_protocol="grpc")
