@@ -178,3 +178,96 @@ def test_secrets_never_reach_output(tmp_path):
     for content in tree(out).values():
         assert b"hc-secret-value-42" not in content
     assert any(b"${env:HONEYCOMB_API_KEY}" in c for c in tree(out).values())
+
+
+# ------------------------------------------------------------------ error paths for machines
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_check_prints_a_failure_document_on_exit_2(tmp_path, fmt):
+    bad = BAD / "old-collector.yaml"
+    result = run("check", "--format", fmt, str(bad))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    doc = json.loads(result.stdout)
+    if fmt == "json":
+        (problem,) = doc["error"]["problems"]
+        assert doc["error"]["exit_code"] == 2 and problem["file"] == str(bad)
+        assert problem["line"] == 22 and problem["column"] == 3 and "0.100.0" in problem["message"]
+    else:
+        (invocation,) = doc["runs"][0]["invocations"]
+        assert invocation["executionSuccessful"] is False and invocation["exitCode"] == 2
+        (note,) = invocation["toolExecutionNotifications"]
+        assert note["locations"][0]["physicalLocation"]["region"] == {"startLine": 22, "startColumn": 3}
+    report = tmp_path / "report.json"
+    assert run("check", "--format", fmt, "-o", str(report), str(bad)).returncode == 2
+    assert json.loads(report.read_text()) == doc
+
+
+def test_check_json_document_lists_every_schema_problem(tmp_path):
+    blueprint = tmp_path / "bp.yaml"
+    blueprint.write_text((ROOT / "blueprints" / "minimal.yaml").read_text()
+                         .replace("language: python", "language: cobol").replace("peak_rps: 50", "peak_rps: -1"))
+    doc = json.loads(run("check", "--format", "json", str(blueprint)).stdout)
+    assert [p["line"] for p in doc["error"]["problems"]] == [8, 12]
+
+
+def test_a_fifo_directory_or_device_as_blueprint_exits_2_without_hanging(tmp_path):
+    fifo = tmp_path / "bp.yaml"
+    os.mkfifo(fifo)
+    for path in (fifo, tmp_path, Path("/dev/zero")):
+        for command in (["check"], ["build", "-o", str(tmp_path / "out")]):
+            result = subprocess.run([sys.executable, "-m", "tracegen", command[0], str(path), *command[1:]],
+                                    capture_output=True, text=True, timeout=30)
+            assert result.returncode == 2 and result.stderr.startswith(f"{path}: is a")
+            assert len(result.stderr.splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_every_error_class_maps_to_an_exit_code():
+    import importlib
+    import pkgutil
+
+    import tracegen
+    from tracegen.cli import EXIT_CODES
+    from tracegen.errors import TracegenError
+
+    for module in pkgutil.walk_packages(tracegen.__path__, "tracegen."):
+        if not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
+    classes, todo = [], [TracegenError]
+    while todo:
+        cls = todo.pop()
+        classes.append(cls)
+        todo.extend(cls.__subclasses__())
+    unmapped = [c.__qualname__ for c in classes[1:] if not any(issubclass(c, kind) for kind in EXIT_CODES)]
+    assert unmapped == []
+
+
+_WITHOUT_VALIDATE_EXTRA = """
+import sys
+for name in ("jsonschema", "kubernetes_validate", "ansible", "ansiblelint"):
+    sys.modules[name] = None      # as after a plain `pip install tracegen`
+from tracegen.cli import main
+main(sys.argv[1:], prog_name="tracegen")
+"""
+
+
+def test_validate_without_the_validate_extra_skips_and_names_what_to_install(tmp_path):
+    out = tmp_path / "out"
+    assert run("build", str(ROOT / "blueprints" / "minimal.yaml"), "-o", str(out)).returncode == 0
+    result = subprocess.run([sys.executable, "-c", _WITHOUT_VALIDATE_EXTRA, "validate", str(out), "--only",
+                             "kubernetes", "--format", "json"], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PATH": os.path.dirname(sys.executable)})
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["checks"] and all(c["status"] == "skip" for c in doc["checks"])
+    assert all("pip install 'tracegen[validate]'" in c["detail"] for c in doc["checks"])
+    assert doc["counts"]["skip"] == len(doc["checks"]) and doc["passed"] is True
+    strict = subprocess.run([sys.executable, "-c", _WITHOUT_VALIDATE_EXTRA, "validate", str(out), "--only",
+                             "kubernetes", "--require-all"], capture_output=True, text=True, timeout=120)
+    assert strict.returncode == 1 and "Traceback" not in strict.stderr
+
+
+def test_validate_refuses_an_unknown_validator_name(tmp_path):
+    out = tmp_path / "out"
+    assert run("build", str(ROOT / "blueprints" / "minimal.yaml"), "-o", str(out)).returncode == 0
+    result = run("validate", str(out), "--only", "kubernets", "--format", "json")
+    assert result.returncode == 2 and json.loads(result.stdout)["error"]["exit_code"] == 2

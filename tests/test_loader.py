@@ -176,6 +176,17 @@ BAD = ROOT / "tests" / "fixtures" / "bad"
     ("python-tag.yaml", "not allowed", True),
     ("not-utf8.yaml", "not UTF-8", True),
     ("list-for-mapping.yaml", "services: Input should be a valid dictionary", True),
+    ("deep-nesting.yaml", "nest deeper than 40 levels", True),
+    ("deep-nesting.hcl", "nest deeper than 40 levels", True),
+    ("duplicate-attribute.hcl", "'name' is given twice (first at line 2)", True),
+    ("duplicate-block.hcl", 'duplicate service block "a"', True),
+    ("expression.hcl", "expressions are not supported", True),
+    ("interpolation.hcl", "interpolation ${...} is not supported", True),
+    ("unterminated-secret.hcl", "not closed", True),
+    ("bare-secret.hcl", "expressions are not supported", True),
+    ("undefined-alias-secret.yaml", "undefined alias (text withheld)", True),
+    ("old-collector.yaml", "collector 0.100.0 is older than", True),
+    ("unquoted-version-number.yaml", "1.10 reads as a number; write it in quotes", True),
 ])
 def test_bad_input_is_one_clear_line(name, needle, positioned):
     with pytest.raises(BlueprintError) as info:
@@ -185,3 +196,169 @@ def test_bad_input_is_one_clear_line(name, needle, positioned):
     assert text.startswith(str(BAD / name))
     assert (info.value.line is not None) == positioned
     assert "\n" not in text
+    assert "DO_NOT_PRINT" not in text          # parse errors name the token kind, never the text
+
+
+# ------------------------------------------------------------------ YAML 1.2 core schema
+def test_yaml_reads_by_the_1_2_core_schema_not_1_1():
+    from tracegen.blueprint.source import parse_yaml
+
+    data, _ = parse_yaml("v: [NO, yes, on, Off, y, 017, 0o17, 0x1F, 1_000, 2026-01-01, 1e3, .inf, ~, true, False]\n",
+                         "bp.yaml")
+    assert data["v"] == ["NO", "yes", "on", "Off", "y", 17, 15, 31, "1_000", "2026-01-01", 1000.0,
+                         float("inf"), None, True, False]
+
+
+def test_country_codes_stay_text_in_an_attribute_policy():
+    text = MINIMAL.replace("      - {name: baseline, type: probabilistic, percentage: 10}\n",
+                           "      - {name: baseline, type: probabilistic, percentage: 10}\n"
+                           "      - {name: nordics, type: attribute, key: country, values: [NO, SE, DK]}\n")
+    policy = load_text(text, "bp.yaml").blueprint.sampling.tail.policies[-1]
+    assert policy.values == ["NO", "SE", "DK"]
+
+
+def test_a_number_that_loses_its_written_form_in_match_values_is_refused():
+    line = "      - {name: v, type: attribute, key: app.version, values: [1.10, \"2.0\", 3]}"
+    text = MINIMAL.replace("      - {name: baseline, type: probabilistic, percentage: 10}\n",
+                           "      - {name: baseline, type: probabilistic, percentage: 10}\n" + line + "\n")
+    error = error_of(text)
+    assert "1.10 reads as the number 1.1" in error.message and "quotes" in error.message
+    assert (error.line, error.column) == (text.splitlines().index(line) + 1, line.index("1.10") + 1)
+
+
+def test_a_number_where_text_belongs_asks_for_quotes_inside_an_override_too():
+    text = MINIMAL + "    overrides:\n      backends:\n        tempo: {dataset: 2.10}\n"
+    error = error_of(text)
+    assert error.line == len(text.splitlines())
+    assert "backends.tempo.dataset: 2.10 reads as a number; write it in quotes" in error.message
+
+
+def test_a_long_number_is_not_echoed_in_the_message():
+    text = MINIMAL.replace("    version: 1.0.0\n", "    version: 31415926535897932\n")
+    error = error_of(text)
+    assert "31415926535897932" not in str(error) and "the value reads as a number" in error.message
+
+
+def test_yaml_parse_errors_keep_one_character_and_token_kinds_but_withhold_text():
+    from tracegen.blueprint.source import redact
+
+    assert redact("found undefined alias 'sk_live_123'") == "found undefined alias (text withheld)"
+    assert redact("found character '\\t' that cannot start any token") == \
+        "found character '\\t' that cannot start any token"
+    assert redact("expected ',' or ']', but got '<block end>'") == "expected ',' or ']', but got '<block end>'"
+    assert "sk_secret" not in str(error_of("a: !sk_secret x\n"))
+
+
+def test_yaml_nesting_is_refused_at_the_limit_not_by_recursion():
+    from tracegen.blueprint.source import MAX_DEPTH
+
+    fits = "a: " + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + "\n"
+    from tracegen.blueprint.source import parse_yaml
+
+    parse_yaml(fits, "bp.yaml")
+    for deep in ("a: " + "[" * 5000 + "]" * 5000 + "\n", "a: " + "{b: " * 3000 + "1" + "}" * 3000 + "\n",
+                 "".join("  " * i + f"k{i}:\n" for i in range(600)) + "  " * 600 + "x: 1\n"):
+        error = error_of(deep)
+        assert f"deeper than {MAX_DEPTH} levels" in error.message and error.line is not None
+
+
+# ------------------------------------------------------------------ HCL
+def test_hcl_duplicate_attribute_inside_a_block_is_refused_with_both_lines():
+    text = HCL.replace('  edge      = true\n', '  edge      = true\n  edge      = false\n')
+    error = error_of(text, "bp.hcl")
+    assert error.line == 11 and error.column == 3 and "first at line 10" in error.message
+
+
+def test_hcl_repeated_section_block_is_refused():
+    error = error_of(HCL + '\nsampling {\n}\n', "bp.hcl")
+    assert "'sampling' is given twice" in error.message and error.line == len((HCL + "\n").splitlines()) + 1
+
+
+@pytest.mark.parametrize("value", ["var.rps", "max(1, 2)", "true ? 1 : 2", "50 + 1", "local.x[0]",
+                                   "[for x in [1] : x]", '"${var.v}"', '"%{ if true }x%{ endif }"',
+                                   "{for k, v in {} : k => v}"])
+def test_hcl_expressions_are_refused_with_their_position(value):
+    text = HCL.replace("peak_rps  = 50", f"peak_rps  = {value}")
+    error = error_of(text, "bp.hcl")
+    assert error.line == 11 and error.column >= 15
+    assert "not supported" in error.message
+
+
+def test_hcl_heredoc_and_escapes_read_as_strings():
+    text = HCL.replace('framework = "flask"', 'framework = "fl\\u0061sk"').replace(
+        'endpoint  = "tempo-distributor.tempo.svc.cluster.local:4317"',
+        'endpoint  = "tempo-distributor.tempo.svc.cluster.local:4317"\n  dataset = <<-EOT\n    team\n    EOT')
+    error_free = load_text(text.replace("  dataset = <<-EOT\n    team\n    EOT", ""), "bp.hcl").blueprint
+    assert error_free.services["hello"].framework == "flask"
+    from tracegen.blueprint.hcl import parse_hcl
+
+    data, source = parse_hcl('a = <<-EOT\n    one\n      two $${env:X}\n    EOT\nb = "x"\n', "bp.hcl")
+    assert data == {"a": "one\n  two ${env:X}\n", "b": "x"}
+    assert source.positions[("b",)] == (5, 1)
+
+
+def test_hcl_positions_point_at_nested_keys():
+    from tracegen.blueprint.hcl import parse_hcl
+
+    _, source = parse_hcl(HCL, "bp.hcl")
+    lines = HCL.splitlines()
+    line, column = source.positions[("sampling", "tail", "policies", 1, "threshold_ms")]
+    assert lines[line - 1][column - 1:].startswith("threshold_ms")
+    line, column = source.positions[("services", "hello", "owner", "oncall")]
+    assert lines[line - 1][column - 1:].startswith("oncall")
+
+
+def test_hcl_writer_round_trips_the_examples():
+    from tracegen.blueprint.hcl import dumps, parse_hcl
+    from tracegen.blueprint.source import parse_yaml
+
+    for example in sorted((ROOT / "blueprints").glob("*.yaml")):
+        data, _ = parse_yaml(example.read_text(), example.name)
+        assert parse_hcl(dumps(data), "x.hcl")[0] == data
+        assert load_text(dumps(data), "x.hcl").blueprint == load_text(example.read_text(), example.name).blueprint
+
+
+def _parse_seconds(text: str) -> float:
+    import time
+
+    from tracegen.blueprint.hcl import parse_hcl
+
+    best = float("inf")
+    for _ in range(2):
+        start = time.perf_counter()
+        parse_hcl(text, "big.hcl")
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def test_hcl_loading_is_linear_in_the_number_of_services():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen", ROOT / "scripts" / "gen_large_blueprint.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    from tracegen.blueprint.hcl import dumps
+
+    small, large = dumps(gen.blueprint(1000)), dumps(gen.blueprint(4000))
+    ratio = _parse_seconds(large) / _parse_seconds(small)
+    assert ratio < 8, f"4x the services took {ratio:.1f}x the time (python-hcl2 took ~16x: quadratic)"
+    assert len(load_text(large, "big.hcl").blueprint.services) == 4000
+
+
+# ------------------------------------------------------------------ files that are not files
+def test_directory_fifo_and_device_are_refused_without_reading(tmp_path):
+    import os
+
+    fifo = tmp_path / "bp.yaml"
+    os.mkfifo(fifo)
+    for path, kind in ((fifo, "a FIFO"), (tmp_path, "a directory"), (Path("/dev/null"), "a character device")):
+        with pytest.raises(BlueprintError) as info:
+            load(path)          # opening the FIFO would block until a writer came
+        assert kind in info.value.message and info.value.file == str(path)
+
+
+def test_unsupported_collector_versions_are_schema_errors_with_position():
+    for version, needle in (("0.100.0", "older than"), ("1.2.3", "only 0.N.P")):
+        text = MINIMAL.replace("sampling:\n", f"topology:\n  collector_version: \"{version}\"\nsampling:\n")
+        error = error_of(text)
+        assert needle in error.message and error.line == text.splitlines().index("topology:") + 2

@@ -67,6 +67,11 @@ class Token(NamedTuple):
     column: int
 
 
+def _hint(token: Token) -> str:
+    """Where a name or a symbol turns up mid-value, the author most likely wrote an expression."""
+    return "; " + _EXPRESSION if token.kind in ("punct", "other", "name") else ""
+
+
 def describe(token: Token) -> str:
     """What was found, without the text itself: a symbol is shown, a name or value is only named."""
     if token.kind in ("punct", "other"):
@@ -161,7 +166,7 @@ class _Reader:
             after = self.peek()
             if not (after.kind in ("newline", "eof") or (opened is not None and self.is_punct(after, "}"))):
                 raise self.fail(after, f"expected the end of the line after '{token.text}', found {describe(after)}"
-                                + ("; " + _EXPRESSION if after.kind in ("punct", "other", "name") else ""))
+                                + _hint(after))
 
     def _given(self, given: dict, key: str, how: str, token: Token) -> None:
         if key in given:
@@ -241,8 +246,7 @@ class _Reader:
             if self.is_punct(token, "]"):
                 return items
             if not self.is_punct(token, ","):
-                raise self.fail(token, f"expected ',' or ']' in a list, found {describe(token)}"
-                                + ("; " + _EXPRESSION if token.kind in ("punct", "other", "name") else ""))
+                raise self.fail(token, f"expected ',' or ']' in a list, found {describe(token)}" + _hint(token))
 
     def mapping(self, path: Path, depth: int, opened: Token) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -255,7 +259,8 @@ class _Reader:
                 raise self.fail(key, f"expected a key in an object, found {describe(key)}")
             separator = self.take()
             if not (self.is_punct(separator, "=") or self.is_punct(separator, ":")):
-                raise self.fail(separator, f"expected '=' after the key '{key.text}', found {describe(separator)}")
+                raise self.fail(separator, f"expected '=' after the key '{key.text}', found {describe(separator)}"
+                                + _hint(separator))
             if key.text in out:
                 raise self.fail(key, f"duplicate key '{key.text}'")
             self.mark(path + (key.text,), key)
@@ -267,7 +272,7 @@ class _Reader:
                 continue
             elif token.kind != "newline":
                 raise self.fail(token, f"expected ',', a new line or '}}' in an object, found {describe(token)}"
-                                + ("; " + _EXPRESSION if token.kind in ("punct", "other", "name") else ""))
+                                + _hint(token))
 
 
 # ---------------------------------------------------------------------- literals

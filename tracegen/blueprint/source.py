@@ -115,13 +115,13 @@ class _Converter:
             return self._mapping(node, path)
         if isinstance(node, SequenceNode):
             if node.tag != "tag:yaml.org,2002:seq":
-                raise self.fail(node, f"tag {node.tag} is not allowed; blueprints are plain data")
+                raise self.fail(node, f"tag {_tag_name(node.tag)} is not allowed; blueprints are plain data")
             return [self.convert(item, path + (index,)) for index, item in enumerate(node.value)]
         return self._scalar(node, path)
 
     def _mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:
         if node.tag != "tag:yaml.org,2002:map":
-            raise self.fail(node, f"tag {node.tag} is not allowed; blueprints are plain data")
+            raise self.fail(node, f"tag {_tag_name(node.tag)} is not allowed; blueprints are plain data")
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
@@ -139,7 +139,7 @@ class _Converter:
 
     def _scalar(self, node: ScalarNode, path: Path | None = None) -> Any:
         if node.tag not in _SCALAR_TAGS:
-            raise self.fail(node, f"tag {node.tag} is not allowed; blueprints are plain data")
+            raise self.fail(node, f"tag {_tag_name(node.tag)} is not allowed; blueprints are plain data")
         try:
             value = core_scalar(node.tag, node.value)
         except ValueError:
@@ -147,6 +147,11 @@ class _Converter:
         if path is not None and not isinstance(value, str) and node.style is None:
             self.source.texts[path] = node.value
         return value
+
+
+def _tag_name(tag: str) -> str:
+    """A YAML-defined tag by name; a local one (`!whatever`) is not echoed, it is text from the file."""
+    return tag if tag.startswith("tag:yaml.org,2002:") else "(a local tag)"
 
 
 def core_scalar(tag: str, text: str) -> Any:
@@ -202,18 +207,21 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     return data, converter.source
 
 
+_TOKEN_KIND = re.compile(r"<[a-z ]+>")   # PyYAML names tokens like '<block mapping start>'
 _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'" + r'|"(?:[^"\\]|\\.)*"')
 
 
 def redact(problem: str) -> str:
     """A parser's message without the text it quoted: one character stays (it names the problem,
-    `found character '\\t'`), anything longer (an alias, a tag, a token) becomes `(text withheld)`."""
+    `found character '\\t'`), as does a token kind (`'<block end>'`); anything else (an alias, a
+    tag, a scalar) becomes `(text withheld)`."""
 
     def keep_or_hide(match: re.Match) -> str:
         try:
             value = ast.literal_eval(match.group(0))
         except (ValueError, SyntaxError):
             return "(text withheld)"
-        return match.group(0) if isinstance(value, str) and len(value) == 1 else "(text withheld)"
+        shown = isinstance(value, str) and (len(value) == 1 or _TOKEN_KIND.fullmatch(value))
+        return match.group(0) if shown else "(text withheld)"
 
     return _QUOTED.sub(keep_or_hide, problem)

@@ -45,8 +45,15 @@ def _validators() -> dict[str, ModuleType]:
 
 
 def missing_modules(*modules: str) -> list[str]:
-    """The Python modules of `modules` that are not installed here."""
-    return [module for module in modules if importlib.util.find_spec(module) is None]
+    """The Python modules of `modules` that are not installed here (or cannot be imported)."""
+    return [module for module in modules if not _importable(module)]
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):   # ValueError: a module blocked with sys.modules[name] = None
+        return False
 
 
 def skip_all(entries: list[dict], validator: str, reason: str) -> list[Check]:
