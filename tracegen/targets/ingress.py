@@ -21,16 +21,12 @@ from tracegen.targets import kubernetes_common as kc
 from tracegen.targets.artifact import Artifact
 from tracegen.targets.serialize import to_yaml
 
-DIRECTORY = "ingress"
+DIRECTORY = kc.INGRESS_DIRECTORY
 ENVOY_PROXY = "otel-tracing"
 GATEWAY_CLASS = "otel-traced"
 ENVOY_CONTROLLER = "gateway.envoyproxy.io/gatewayclass-controller"
 NGINX_CONFIG_MAP = "ingress-nginx-controller"
 KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
-
-
-def has_manifests(env: pm.EnvironmentPlan) -> bool:
-    return kc.is_kubernetes(env) and env.ingress is not None and env.ingress.kind in ("envoy_gateway", "nginx")
 
 
 def sampling_fraction(ratio: float) -> dict:
@@ -82,7 +78,7 @@ def nginx(env: pm.EnvironmentPlan, ing: pm.Ingress) -> dict[str, dict]:
 def build(plan: pm.Plan) -> list[Artifact]:
     artifacts: list[Artifact] = []
     for env in plan.environments:
-        if not has_manifests(env):
+        if not kc.has_ingress_manifests(env):
             continue
         ing = env.ingress
         assert ing is not None

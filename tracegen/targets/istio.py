@@ -21,14 +21,10 @@ from tracegen.targets import kubernetes_common as kc
 from tracegen.targets.artifact import Artifact
 from tracegen.targets.serialize import to_yaml
 
-DIRECTORY = "istio"
+DIRECTORY = kc.ISTIO_DIRECTORY
 TELEMETRY_NAME = "mesh-default"
 TELEMETRY_API = "telemetry.istio.io/v1"
 KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
-
-
-def applies(env: pm.EnvironmentPlan) -> bool:
-    return kc.is_kubernetes(env) and env.mesh is not None
 
 
 def extension_provider(mesh: pm.Mesh) -> dict:
@@ -50,7 +46,7 @@ def telemetry(env: pm.EnvironmentPlan, mesh: pm.Mesh) -> dict:
 def build(plan: pm.Plan) -> list[Artifact]:
     artifacts: list[Artifact] = []
     for env in plan.environments:
-        if not applies(env):
+        if not kc.has_mesh(env):
             continue
         mesh = env.mesh
         assert mesh is not None

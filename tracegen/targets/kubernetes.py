@@ -30,7 +30,6 @@ import json
 
 from tracegen.plan import model as pm
 from tracegen.plan import collector_exporters as ex
-from tracegen.targets import ingress, istio
 from tracegen.targets import kubernetes_apps as apps
 from tracegen.targets import kubernetes_collectors as kcol
 from tracegen.targets import kubernetes_common as kc
@@ -77,10 +76,10 @@ def environment_files(env: pm.EnvironmentPlan, source: str) -> tuple[dict[str, l
                                      "admission-policy.yaml": apps.admission_policy(env)}
     files = {path: docs for path, docs in files.items() if docs}
     resources = list(files)
-    if istio.applies(env):
-        resources.append(f"../{istio.DIRECTORY}")
-    if ingress.has_manifests(env):
-        resources.append(f"../{ingress.DIRECTORY}")
+    if kc.has_mesh(env):
+        resources.append(f"../{kc.ISTIO_DIRECTORY}")
+    if kc.has_ingress_manifests(env):
+        resources.append(f"../{kc.INGRESS_DIRECTORY}")
     files["kustomization.yaml"] = [kustomization(resources)]
     for service in env.services:
         for name, doc in apps.component(env, service, cfg).items():

@@ -33,6 +33,22 @@ def is_kubernetes(env: pm.EnvironmentPlan) -> bool:
     return env.kubernetes_cluster is not None and any(t.platform == "kubernetes" for t in env.tiers)
 
 
+# The mesh's and the ingress's own directories, which `<env>/kubernetes/kustomization.yaml` includes:
+# facts the Kubernetes, Istio and ingress targets share, so none of them imports another.
+ISTIO_DIRECTORY = "istio"
+INGRESS_DIRECTORY = "ingress"
+
+
+def has_mesh(env: pm.EnvironmentPlan) -> bool:
+    """Whether `<env>/istio/` is emitted."""
+    return is_kubernetes(env) and env.mesh is not None
+
+
+def has_ingress_manifests(env: pm.EnvironmentPlan) -> bool:
+    """Whether `<env>/ingress/` is emitted (Istio's ingress gateway needs none of its own)."""
+    return is_kubernetes(env) and env.ingress is not None and env.ingress.kind in ("envoy_gateway", "nginx")
+
+
 def k8s_agent(env: pm.EnvironmentPlan) -> pm.Tier | None:
     return next((t for t in env.agents if t.platform == "kubernetes"), None)
 
