@@ -131,7 +131,7 @@ def test_service_env_files_point_the_sdks_at_the_local_agent():
     assert orders["OTEL_SERVICE_NAME"] == "orders"
     assert orders["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://localhost:4318"   # Java agent 2.x: http/protobuf
     assert orders["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
-    assert orders["OTEL_TRACES_SAMPLER"] == "parentbased_traceidratio"
+    assert orders["OTEL_TRACES_SAMPLER"] == "parentbased_always_on"   # the gateways decide
     assert "deployment.environment.name=prod" in orders["OTEL_RESOURCE_ATTRIBUTES"]
     assert orders["OTEL_METRICS_EXPORTER"] == "none"
     web1 = _doc(artifacts["prod/ansible/inventory/host_vars/web-1.prod.example.net.yml"])

@@ -39,7 +39,7 @@ backends:
     endpoint: tempo.observability.svc.cluster.local:4317
     retention: {hot_days: 7, cold_days: 30}
 sampling:
-  head: {edge_rate: 0.1}
+  head: {edge_rate: 1.0}
   tail:
     decision_wait: 10s
     policies:
@@ -163,17 +163,17 @@ def test_suppression_elsewhere_does_not_hide_the_finding():
 
 
 def test_same_base_value_in_two_environments_is_reported_once():
-    text = CLEAN.replace("edge_rate: 0.1", "edge_rate: 0.9") + "  staging:\n    platform: {local: {}}\n"
-    (finding,) = _active(text, "TG305")
-    assert finding.line == CLEAN.splitlines().index("  head: {edge_rate: 0.1}") + 1
+    text = CLEAN.replace("edge_rate: 1.0", "edge_rate: 0.9") + "  staging:\n    platform: {local: {}}\n"
+    (finding,) = _active(text, "TG301")
+    assert finding.line == CLEAN.splitlines().index("  head: {edge_rate: 1.0}") + 1
     assert finding.environment is None
 
 
 def test_override_of_a_sibling_keeps_base_positions():
-    text = CLEAN.replace("edge_rate: 0.1", "edge_rate: 0.9") + (
+    text = CLEAN.replace("edge_rate: 1.0", "edge_rate: 0.9") + (
         "  staging:\n    platform: {local: {}}\n    overrides:\n      sampling: {tail: {decision_wait: 20s}}\n")
-    (finding,) = _active(text, "TG305")
-    assert finding.line == CLEAN.splitlines().index("  head: {edge_rate: 0.1}") + 1
+    (finding,) = _active(text, "TG301")
+    assert finding.line == CLEAN.splitlines().index("  head: {edge_rate: 1.0}") + 1
 
 
 def test_secret_values_never_appear_in_messages():

@@ -201,6 +201,24 @@ def build(blueprint: str, out_dir: str, fmt: str, strict: bool, force: bool, onl
     click.echo(f"{result.written} artifacts {state} in {out_dir}")
 
 
+@main.command("plan")
+@click.argument("blueprint", type=click.Path(dir_okay=False))
+@click.option("--env", "env", help="Only this environment.")
+@click.option("--mode", help="Show this sampling mode's retention and volumes (default: the starting mode).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--rps", type=float, help="Volumes at this many root requests/s (default: the declared peak).")
+@handle_errors
+def plan_command(blueprint: str, env: str | None, mode: str | None, fmt: str, rps: float | None) -> None:
+    """Print each environment's sampling decision chain, the share of error, slow and healthy traces
+    kept (against standards.sampling_targets), and the volumes into the gateways and to each backend."""
+    from tracegen.blueprint.loader import load
+    from tracegen.plan.builder import build_plan
+    from tracegen.plan.report import render
+
+    loaded = load(blueprint)
+    click.echo(render(loaded, build_plan(loaded, _display_path(blueprint)), fmt, env, mode, rps), nl=False)
+
+
 @main.command()
 @click.argument("code", required=False)
 @handle_errors

@@ -69,6 +69,15 @@ class ResourceAttributeStandard(Strict):
         default_factory=dict, description="Organisation-wide values (e.g. cloud.region) set on every service")
 
 
+class SamplingTargets(Strict):
+    """Shares of traces that must reach the backends (the playbook's exit criteria)."""
+    errors: Ratio = Field(0.99, description="Error traces kept")
+    slow: Ratio = Field(0.99, description="Traces slower than the lowest latency threshold kept")
+    coverage: Ratio = Field(0.9, description="Root requests whose trace is recorded before any sampling")
+    healthy_min: Ratio = Field(0.05, description="Least share of healthy traces kept (the baseline)")
+    healthy_max: Ratio = Field(0.10, description="Most share of healthy traces kept (cost)")
+
+
 class Standards(Strict):
     propagators: list[Propagator] = Field(default_factory=lambda: ["tracecontext", "baggage"])
     resource_attributes: ResourceAttributeStandard = Field(default_factory=ResourceAttributeStandard)
@@ -78,6 +87,7 @@ class Standards(Strict):
         default_factory=list, description="Regexes of values to mask wherever they appear (card numbers...)")
     high_cardinality: list[CardinalityRule] = Field(default_factory=list)
     sanitize_sql: bool = True
+    sampling_targets: SamplingTargets = Field(default_factory=lambda: SamplingTargets())
 
 
 # --------------------------------------------------------------------------- services
@@ -215,8 +225,33 @@ Policy = Annotated[
 
 
 class HeadSampling(Strict):
-    edge_rate: Ratio = Field(0.1, description="Parent-based ratio sampler at edge services")
+    edge_rate: Ratio | None = Field(
+        None, description="Share of new traces the edge (ingress, mesh, edge SDKs) records. Default: 1.0 "
+                          "with strategy collector, 0.1 with strategy edge_head")
     services: dict[Name, Ratio] = Field(default_factory=dict, description="Per-service root ratio")
+
+
+class Assumptions(Strict):
+    """Traffic figures the retention model and `tracegen plan` predict with (not measured)."""
+    error_rate: Ratio = Field(0.01, description="Share of root requests that end in an error")
+    slow_rate: Ratio = Field(0.05, description="Share of root requests slower than the lowest latency "
+                                               "policy's threshold")
+    span_bytes: int = Field(600, gt=0, description="Average size of one span as exported (OTLP protobuf)")
+    policy_rates: dict[str, Ratio] = Field(
+        default_factory=dict, description="Share of traces each other tail policy matches, by policy name "
+                                          "(default 0.01)")
+
+
+class BaselineCap(Strict):
+    """A ceiling on the healthy baseline, for the whole gateway tier (tracegen divides it per replica)."""
+    spans_per_second: int | None = Field(None, gt=0)
+    bytes_per_second: int | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> "BaselineCap":
+        if (self.spans_per_second is None) == (self.bytes_per_second is None):
+            raise ValueError("give exactly one of spans_per_second or bytes_per_second")
+        return self
 
 
 class Mode(Strict):
@@ -234,10 +269,22 @@ class TailSampling(Strict):
     num_traces: int | None = Field(None, gt=0, description="Default: peak rps x decision wait x 2")
     expected_new_traces_per_sec: int | None = Field(None, gt=0)
     policies: list[Policy] = Field(default_factory=list)
+    baseline_cap: Literal["auto", "off"] | BaselineCap = Field(
+        "auto", description="Ceiling on the probabilistic (healthy) share so vendor cost stays bounded; "
+                            "errors, slow and attribute policies are never capped. auto: the share's volume "
+                            "at the declared peak plus 20 %")
 
 
 class Sampling(Strict):
+    strategy: Literal["collector", "edge_head"] = Field(
+        "collector", description="collector: apps and mesh record every trace, the gateway tier decides. "
+                                 "edge_head: the edge keeps head.edge_rate of new traces (a volume cap that "
+                                 "loses errors: write the lowered standards.sampling_targets)")
     head: HeadSampling = Field(default_factory=HeadSampling)
+    assumptions: Assumptions = Field(default_factory=Assumptions)
+    consistent_probability: bool = Field(
+        True, description="Probabilistic decisions record their threshold in tracestate (ot=th:) so "
+                          "backends can compute adjusted counts")
     tail: TailSampling | None = None
     modes: dict[Name, Mode] = Field(default_factory=dict)
     active_mode: Name | None = Field(None, description="Mode the collectors start in")
@@ -295,7 +342,8 @@ class Topology(Strict):
 
 # --------------------------------------------------------------------------- mesh / ingress
 class Istio(Strict):
-    sampling_percentage: Percentage = 1.0
+    sampling_percentage: Percentage | None = Field(
+        None, description="Default: 100 with sampling.strategy collector, edge_rate x 100 with edge_head")
     provider_name: KubernetesName = "otel-tracing"
     root_namespace: KubernetesName = "istio-system"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 from tracegen import backends, languages, secrets, versions
@@ -10,6 +9,7 @@ from tracegen.blueprint import model as bm
 from tracegen.blueprint.loader import EnvironmentView, LoadedBlueprint
 from tracegen.errors import TracegenError
 from tracegen.plan import model as pm
+from tracegen.plan import retention
 from tracegen.plan.collectors import collector_set
 from tracegen.plan.otel_env import otel_variables
 
@@ -22,40 +22,25 @@ GATEWAY_SERVICE = pm.GATEWAY_SERVICE
 GATEWAY_HEADLESS = pm.GATEWAY_HEADLESS
 
 
-def _policy(policy: bm.BaseModel) -> pm.Policy:
-    params = tuple(sorted((k, v if not isinstance(v, list) else tuple(v))
-                          for k, v in policy.model_dump(exclude={"name", "type"}).items()
-                          if v is not None and v != [] and v is not False))
-    return pm.Policy(name=policy.name, type=policy.type, params=params)
-
-
-def _peak_traces_per_sec(bp: bm.Blueprint) -> float:
-    edges = [s.peak_rps for s in bp.services.values() if s.edge]
-    return sum(edges) if edges else sum(s.peak_rps for s in bp.services.values())
-
-
-def _tail(bp: bm.Blueprint) -> pm.TailSampling | None:
-    tail = bp.sampling.tail
-    if tail is None or not tail.enabled or not tail.policies:
+def _tail(bp: bm.Blueprint, model: retention.SamplingModel) -> pm.TailSampling | None:
+    """The gateway's tail sampler, sized from the retention model per replica."""
+    if not retention.tail_on(bp):
         return None
-    wait = bm.duration_seconds(tail.decision_wait)
-    peak = _peak_traces_per_sec(bp)
-    num_traces = tail.num_traces or max(1000, math.ceil(peak * wait * 2))
-    base = tuple(_policy(p) for p in tail.policies)
-    modes = []
-    for name, mode in sorted(bp.sampling.modes.items()):
-        policies = []
-        for policy in base:
-            if policy.type == "probabilistic" and mode.probabilistic_percentage is not None:
-                params = dict(policy.params) | {"percentage": mode.probabilistic_percentage}
-                policy = pm.Policy(policy.name, policy.type, tuple(sorted(params.items())))
-            policies.append(policy)
-        policies.extend(_policy(p) for p in mode.add_policies)
-        modes.append((name, tuple(policies)))
+    peak = model.of(retention.DEFAULT_MODE).volumes.traces_recorded_per_sec / model.replicas
+    num_traces, expected = retention.num_traces(bp, peak)
+    cap = retention.baseline_cap(bp, model.replicas, model.retention.coverage)
+    (_, base, _), *modes = retention.mode_policies(bp.sampling)
     return pm.TailSampling(
-        decision_wait_s=wait, num_traces=num_traces,
-        expected_new_traces_per_sec=tail.expected_new_traces_per_sec or max(1, math.ceil(peak)),
-        policies=base, modes=tuple(modes), active_mode=bp.sampling.active_mode)
+        decision_wait_s=bm.duration_seconds(bp.sampling.tail.decision_wait), num_traces=num_traces,
+        expected_new_traces_per_sec=expected, policies=retention.with_cap(base, cap),
+        modes=tuple((name, retention.with_cap(policies, cap if capped else None))
+                    for name, policies, capped in modes),
+        active_mode=bp.sampling.active_mode, tracestate_thresholds=bp.sampling.consistent_probability)
+
+
+def sampling_tier(agents: tuple[pm.Tier, ...], gateway: pm.Tier | None) -> retention.SamplingTier:
+    tier = gateway or agents[0]
+    return retention.SamplingTier(tier.replicas if gateway else 1, tier.memory_limiter[0] * 2**20)
 
 
 def _privacy(standards: bm.Standards) -> pm.Privacy:
@@ -166,7 +151,7 @@ def _service(name: str, service: bm.Service, view: EnvironmentView, agents) -> p
     if service.owner:
         attributes.setdefault("service.owner", service.owner.team)
     protocol = languages.get(service.language).otlp_protocol
-    ratio = bp.sampling.head.services.get(name, bp.sampling.head.edge_rate)
+    ratio = retention.sdk_ratio(bp, name)
     platform = view.platform
     agent = agents[0]
     port = agent.ports.otlp_http if protocol == "http/protobuf" else agent.ports.otlp_grpc
@@ -187,7 +172,7 @@ def _service(name: str, service: bm.Service, view: EnvironmentView, agents) -> p
         edge=service.edge, legacy_edge=service.legacy_edge,
         propagators=tuple(service.propagators or bp.standards.propagators),
         resource_attributes=tuple(sorted(attributes.items())),
-        sampler="parentbased_traceidratio", sampler_ratio=ratio, otlp_protocol=protocol, otlp_endpoint=endpoint,
+        sampler=retention.sdk_sampler(ratio), sampler_ratio=ratio, otlp_protocol=protocol, otlp_endpoint=endpoint,
         inbound=tuple(service.inbound), outbound=tuple(service.outbound), calls=tuple(service.calls),
         produces=tuple((t.system, t.topic) for t in service.messaging.produces),
         consumes=tuple((t.system, t.topic) for t in service.messaging.consumes),
@@ -207,8 +192,9 @@ def plan_environment(loaded: LoadedBlueprint, view: EnvironmentView, source: str
 
 def _environment(loaded: LoadedBlueprint, view: EnvironmentView) -> pm.EnvironmentPlan:
     bp = view.blueprint
-    tail = _tail(bp)
-    agents, gateway, resolvers = _tiers(view, _needs_gateway(bp, tail))
+    agents, gateway, resolvers = _tiers(view, _needs_gateway(bp, retention.tail_on(bp)))
+    sampling = retention.evaluate(view, sampling_tier(agents, gateway))
+    tail = _tail(bp, sampling)
     metrics = bp.topology.derived_metrics
     whole_traces = tail or metrics.span_metrics or metrics.service_graph
     if whole_traces and gateway is None and (len(agents) > 1 or any(
@@ -223,18 +209,18 @@ def _environment(loaded: LoadedBlueprint, view: EnvironmentView) -> pm.Environme
     mesh = None
     if bp.mesh.istio and k8s:
         istio = bp.mesh.istio
-        mesh = pm.Mesh(istio.sampling_percentage, istio.provider_name, istio.root_namespace,
+        mesh = pm.Mesh(retention.mesh_percentage(bp), istio.provider_name, istio.root_namespace,
                        agent_host, pm.OTLP_GRPC_PORT)
     ingress = None
     if bp.ingress and k8s:
         ingress = pm.Ingress(bp.ingress.kind, bp.ingress.namespace, agent_host, pm.OTLP_GRPC_PORT,
-                             bp.sampling.head.edge_rate)
+                             retention.edge_rate(bp))
     return pm.EnvironmentPlan(
         name=view.name, blueprint_name=bp.name,
         collector_version=bp.topology.collector_version or versions.COLLECTOR_VERSION,
         agents=agents, gateway=gateway, resolvers=resolvers,
         exporters=tuple(_exporter(name, backend) for name, backend in view.backends().items()),
-        tail_sampling=tail, privacy=_privacy(bp.standards),
+        tail_sampling=tail, sampling=sampling, privacy=_privacy(bp.standards),
         services=tuple(_service(name, s, view, agents) for name, s in sorted(bp.services.items())),
         derived_metrics=pm.DerivedMetrics(metrics.span_metrics, metrics.service_graph, metrics.prometheus_port),
         persistent_queue=bp.topology.persistent_queue,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from tracegen.plan.collectors import CollectorSet
+    from tracegen.plan.retention import SamplingModel
 
 Role = Literal["agent", "gateway"]
 PlatformKind = Literal["kubernetes", "vm", "local"]
@@ -108,6 +109,9 @@ class TailSampling:
     policies: tuple[Policy, ...]
     modes: tuple[tuple[str, tuple[Policy, ...]], ...] = ()   # mode name -> full policy list
     active_mode: str | None = None
+    # Probabilistic decisions write their threshold into tracestate (ot=th:): the tail sampler's
+    # `processor.tailsamplingprocessor.usetracestate` feature gate (alpha in 0.160).
+    tracestate_thresholds: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,7 @@ class ServicePlan:
     legacy_edge: bool
     propagators: tuple[str, ...]
     resource_attributes: tuple[tuple[str, str], ...]
-    sampler: str                          # parentbased_traceidratio
+    sampler: str                          # parentbased_always_on | parentbased_traceidratio
     sampler_ratio: float
     otlp_protocol: Literal["grpc", "http/protobuf"]
     otlp_endpoint: str                    # where the SDK exports (the local agent)
@@ -204,6 +208,8 @@ class EnvironmentPlan:
     ingress: Ingress | None = None
     vm_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()   # group -> hosts
     gitops: GitOps | None = None
+    # The retention model: decision chain, retention per class and volumes (plan/retention.py).
+    sampling: SamplingModel | None = None
     # Every collector config of the environment, computed once by the planner (plan/collectors.py).
     collectors: CollectorSet | None = None
 

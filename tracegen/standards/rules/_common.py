@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +12,9 @@ from urllib.parse import urlsplit
 from tracegen import secrets
 from tracegen.blueprint.loader import LoadedBlueprint
 from tracegen.blueprint.model import Blueprint, Sampling
+from tracegen.plan.builder import plan_environment
+from tracegen.plan.refusals import collect
+from tracegen.plan.retention import SamplingModel, pct
 
 
 
@@ -105,3 +109,55 @@ def service_keys(bp: Blueprint) -> Iterator[tuple[tuple, str]]:
 def handled_keys(bp: Blueprint) -> set[str]:
     """Keys the collector already redacts (pii) or drops/hashes (high_cardinality)."""
     return {rule.key for rule in bp.standards.pii} | {rule.key for rule in bp.standards.high_cardinality}
+
+
+# --------------------------------------------------------------------------- the retention model
+_MODELS: dict[int, tuple[LoadedBlueprint, list]] = {}
+NOUNS = {"errors": "error traces", "slow": "slow traces", "coverage": "root requests' traces"}
+
+
+def sampling_models(loaded: LoadedBlueprint) -> list[tuple[str, SamplingModel]]:
+    """Each planned environment's retention model, computed by the planner once per loaded blueprint
+    (environments the planner refuses are TG001's to report)."""
+    hit = _MODELS.get(id(loaded))
+    if hit is None or hit[0] is not loaded:
+        plans, _ = collect(loaded, plan_environment)
+        hit = (loaded, [(env.name, env.sampling) for env in plans if env.sampling is not None])
+        _MODELS.clear()
+        _MODELS[id(loaded)] = hit
+    return hit[1]
+
+
+def shortfall(model: SamplingModel, cls: str, tail_cause: tuple[tuple, str] | None) -> tuple[tuple, str] | None:
+    """(path, message) when the model keeps less of `cls` (errors, slow, coverage) than its target:
+    the stage that loses the traces, how many, and what to change."""
+    kept, target = getattr(model.retention, cls), getattr(model.targets, cls)
+    if kept >= target - 1e-9:
+        return None
+    noun = NOUNS[cls]
+    lowered = (f"standards.sampling_targets.{cls}: {math.floor(kept * 1000) / 1000:g}")
+    head = model.head_losses
+    if head:
+        stage = head[0]
+        others = " (and of all other traces)" if cls == "errors" else ""
+        share = f" ({pct(stage.weight)} of root traffic)" if stage.weight < 0.9995 else ""
+        path = stage.path
+        message = f"{stage.label}{share}: {pct(1 - stage.keeps)} of its {noun}{others} are never created"
+        fix = stage.fix
+    elif tail_cause is not None:
+        path, message = tail_cause
+        fix = ""
+    else:
+        return None
+    summary = f"{pct(kept)} kept, target {pct(target)}"
+    if model.strategy == "edge_head":
+        fix = (f"strategy edge_head caps volume at the edge; if that is the intent, write the lowered target "
+               f"{lowered}, else use strategy: collector")
+    return path, f"{message} ({summary}); {fix}" if fix else f"{message} ({summary})"
+
+
+def reported_by_tg301(model: SamplingModel, stage_name: str) -> bool:
+    """TG301 names the head stage that loses error traces; other rules then stay quiet about it."""
+    head = model.head_losses
+    return (bool(head) and head[0].stage == stage_name
+            and model.retention.errors < model.targets.errors - 1e-9)

@@ -1,8 +1,13 @@
 """TG301 sampling.errors-kept (error)
 
-Error traces must be kept at 100%. A head sampler decides at the first span, before anyone knows
-the request will fail, so head sampling alone keeps errors at the head rate (10% keeps one error
-in ten). Tail sampling in the collector sees the finished trace: give it an `errors` policy.
+Error traces must reach the backends: `standards.sampling_targets.errors` (default 0.99) of them.
+tracegen's retention model follows every trace through the decision chain (ingress, mesh, SDK root
+samplers, the gateway's tail policies; see `tracegen plan`) and this rule judges what it keeps. A
+head decision is taken before anyone knows the request will fail, and the spans it drops are never
+created: with 10 % head sampling no tail policy can keep more than 10 % of the errors. So the apps
+record every trace (the default, `sampling.strategy: collector`) and the gateway's `errors` policy
+keeps them all. The message names the stage that loses them. `strategy: edge_head` (a volume cap
+at the edge) needs the lowered target written in `standards.sampling_targets`.
 
 Bad:
 
@@ -10,12 +15,13 @@ Bad:
       head: {edge_rate: 0.1}
       tail:
         policies:
+          - {name: keep-errors, type: errors}
           - {name: baseline, type: probabilistic, percentage: 10}
 
 Good:
 
     sampling:
-      head: {edge_rate: 0.1}
+      strategy: collector
       tail:
         policies:
           - {name: keep-errors, type: errors}
@@ -27,34 +33,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tracegen.blueprint.loader import LoadedBlueprint
-from tracegen.blueprint.model import Sampling
 from tracegen.standards.finding import Hit, Severity
-from tracegen.standards.rules._common import views
+from tracegen.standards.rules._common import sampling_models, shortfall
 
 NAME = "sampling.errors-kept"
 SEVERITY = Severity.ERROR
-ADVICE = "add tail sampling with a policy {name: keep-errors, type: errors}"
-
-
-def _keeps_everything(sampling: Sampling) -> bool:
-    head = sampling.head
-    return head.edge_rate >= 1 and all(ratio >= 1 for ratio in head.services.values())
 
 
 def check(loaded: LoadedBlueprint) -> Iterator[Hit]:
-    for env, bp in views(loaded):
-        sampling, tail = bp.sampling, bp.sampling.tail
-        if _keeps_everything(sampling):
-            continue  # TG305 has words for keeping 100%
-        if tail is None:
-            yield Hit(("sampling", "tail"),
-                      f"only head sampling: error traces are kept at the head rate, not 100%; {ADVICE}",
-                      environment=env)
-        elif not tail.enabled:
-            yield Hit(("sampling", "tail", "enabled"),
-                      "tail sampling is disabled, so error traces are kept only at the head rate: enable it "
-                      "with a policy {name: keep-errors, type: errors}", environment=env)
-        elif not any(policy.type == "errors" for policy in tail.policies):
-            yield Hit(("sampling", "tail", "policies"),
-                      "no tail policy keeps error traces: add {name: keep-errors, type: errors}",
-                      environment=env)
+    for env, model in sampling_models(loaded):
+        tail = ((("sampling", "tail", "policies"),
+                 f"no tail policy keeps error traces: the gateway keeps them only with the "
+                 f"{model.retention.healthy / max(model.retention.coverage, 1e-12):.0%} baseline; add "
+                 "{name: keep-errors, type: errors}"))
+        found = shortfall(model, "errors", tail)
+        if found:
+            yield Hit(found[0], found[1], environment=env)

@@ -1,13 +1,16 @@
 """TG302 sampling.mesh-starves-tail (error)
 
-The mesh's head decision comes first: when Istio samples 1%, the collector only ever sees 1% of
-the traces, so tail sampling cannot keep the errors and slow traces in the other 99%. Keep the
-mesh at 10% or more while tail sampling is on (or move all sampling to the collector).
+With `sampling.strategy: collector` (the default) the gateway tier decides, so every head decision
+before it must pass 100 %: the first proxy's decision wins and travels in the `sampled` flag, and
+the parent-based SDKs behind it obey. An Istio mesh at 10 % (or an ingress sampling 10 %) means
+90 % of the traces, errors included, are never created and the tail policies never see them. Set
+the mesh and the ingress to 100 % (tracegen's default for this strategy), or declare
+`strategy: edge_head` with its lowered targets if the cap at the edge is what you want.
 
 Bad:
 
     mesh:
-      istio: {sampling_percentage: 1}
+      istio: {sampling_percentage: 10}
     sampling:
       tail:
         policies:
@@ -16,7 +19,7 @@ Bad:
 Good:
 
     mesh:
-      istio: {sampling_percentage: 10}
+      istio: {sampling_percentage: 100}
     sampling:
       tail:
         policies:
@@ -28,20 +31,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tracegen.blueprint.loader import LoadedBlueprint
+from tracegen.plan.retention import COLLECTOR, pct
 from tracegen.standards.finding import Hit, Severity
-from tracegen.standards.rules._common import tail_on, views
+from tracegen.standards.rules._common import sampling_models
 
 NAME = "sampling.mesh-starves-tail"
 SEVERITY = Severity.ERROR
-MINIMUM = 10.0
 
 
 def check(loaded: LoadedBlueprint) -> Iterator[Hit]:
-    for env, bp in views(loaded):
-        istio = bp.mesh.istio
-        if istio is None or not tail_on(bp.sampling) or istio.sampling_percentage >= MINIMUM:
+    for env, model in sampling_models(loaded):
+        if model.strategy != COLLECTOR:
             continue
-        yield Hit(("mesh", "istio", "sampling_percentage"),
-                  f"Istio samples {istio.sampling_percentage:g}% while the collector tail-samples: tail "
-                  f"policies only ever see that share; set mesh.istio.sampling_percentage to at least "
-                  f"{MINIMUM:g}", environment=env)
+        for stage in model.head_losses:
+            if stage.stage in ("mesh", "ingress"):
+                yield Hit(stage.path, f"{stage.label} while the collector decides: {pct(1 - stage.keeps)} of "
+                                      f"the traces it decides for, errors included, are never created; "
+                                      f"{stage.fix}", environment=env)

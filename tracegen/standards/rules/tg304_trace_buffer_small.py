@@ -1,10 +1,12 @@
 """TG304 sampling.trace-buffer-small (error)
 
-The tail sampler holds every trace it has not decided yet: `num_traces` of them. It needs room
-for all traces that start during one `decision_wait` at peak (new traces per second, the sum of
-the edge services' `peak_rps`, times the wait); when the buffer is full it evicts the oldest
-traces before their decision, and error traces vanish at exactly the busiest moment. Leave
-`num_traces` unset to let tracegen size it (peak x wait x 2), or give at least that much.
+Each gateway replica holds every trace it has not decided yet: `num_traces` of them. It needs room
+for the traces that start during one `decision_wait` at the declared peak, per replica (the
+retention model's recorded traces per second, shared by the replicas by trace ID); when the buffer
+is full it evicts the oldest traces before their decision, and error traces vanish at exactly the
+busiest moment. The buffer (num_traces x spans per trace x `sampling.assumptions.span_bytes`) must
+also fit in half the replica's memory_limiter limit, or the limiter refuses spans first. Leave
+`num_traces` unset to let tracegen size it (twice one wait at peak).
 
 Bad:
 
@@ -24,7 +26,6 @@ Good:
     sampling:
       tail:
         decision_wait: 10s
-        num_traces: 40000
         policies:
           - {name: keep-errors, type: errors}
 """
@@ -35,28 +36,30 @@ import math
 from collections.abc import Iterator
 
 from tracegen.blueprint.loader import LoadedBlueprint
-from tracegen.blueprint.model import Blueprint, duration_seconds
 from tracegen.standards.finding import Hit, Severity
-from tracegen.standards.rules._common import tail_on, views
+from tracegen.standards.rules._common import sampling_models
 
 NAME = "sampling.trace-buffer-small"
 SEVERITY = Severity.ERROR
-
-
-def peak_new_traces(bp: Blueprint) -> float:
-    """Traces start at the edge; without a declared edge every service may start them."""
-    edges = [service.peak_rps for service in bp.services.values() if service.edge]
-    return sum(edges) if edges else sum(service.peak_rps for service in bp.services.values())
+MEMORY_SHARE = 0.5    # of the memory_limiter limit; the rest is for queues, batches and the decision cache
 
 
 def check(loaded: LoadedBlueprint) -> Iterator[Hit]:
-    for env, bp in views(loaded):
-        tail = bp.sampling.tail
-        if not tail_on(bp.sampling) or tail.num_traces is None:
+    for env, model in sampling_models(loaded):
+        volumes = model.volumes
+        if model.decision_wait_s is None or not volumes.num_traces:
             continue
-        needed = math.ceil(peak_new_traces(bp) * duration_seconds(tail.decision_wait))
-        if tail.num_traces < needed:
+        needed = math.ceil(volumes.traces_recorded_per_sec / model.replicas * model.decision_wait_s)
+        if volumes.num_traces < needed:
             yield Hit(("sampling", "tail", "num_traces"),
-                      f"num_traces {tail.num_traces} cannot hold the {needed} traces that start during one "
-                      f"decision_wait at peak: raise it to at least {needed} (tracegen's default is twice "
-                      "that), or remove it", environment=env)
+                      f"num_traces {volumes.num_traces} cannot hold the {needed} traces that start on each of the "
+                      f"{model.replicas} gateway replica(s) during one decision_wait at peak: raise it to at least "
+                      f"{needed} (tracegen's default is twice that), or remove it", environment=env)
+        limit = volumes.memory_limit_bytes
+        if limit and volumes.tail_buffer_bytes > limit * MEMORY_SHARE:
+            mib = 2 ** 20
+            yield Hit(("topology", "gateway", "resources", "memory_mib"),
+                      f"the tail buffer ({volumes.num_traces} traces x {model.spans_per_trace:.0f} spans x "
+                      f"{model.assumptions.span_bytes} B = {volumes.tail_buffer_bytes / mib:.0f} MiB) needs more than "
+                      f"half of the gateway's memory_limiter limit ({limit / mib:.0f} MiB): raise "
+                      "topology.gateway.resources.memory_mib or add replicas", environment=env)

@@ -1,9 +1,11 @@
-"""TG306 sampling.no-baseline-share (warning)
+"""TG306 sampling.healthy-share (warning)
 
-Tail policies that keep only errors, slow traces or chosen attributes leave no healthy traffic
-in the backend: no baseline to compare a slow trace with, no RED metrics from sampled traces,
-and nothing for a sampling mode's `probabilistic_percentage` to raise. Keep a share of the rest
-with a `probabilistic` policy (a `rate_limit` policy also counts).
+The healthy baseline (traces no error, latency or attribute policy keeps) should be kept at
+`standards.sampling_targets.healthy_min`-`healthy_max` (default 5-10 %), as the retention model
+computes it: enough to compare a slow trace with normal ones and for a mode to raise, little enough
+to bound the vendor bill. Policies that keep only errors and slow traces leave no baseline; no tail
+sampling (or a sibling `rate_limit` policy bigger than the traffic, which keeps rather than caps)
+keeps all of it.
 
 Bad:
 
@@ -11,6 +13,7 @@ Bad:
       tail:
         policies:
           - {name: keep-errors, type: errors}
+          - {name: keep-slow, type: latency, threshold_ms: 500}
 
 Good:
 
@@ -18,6 +21,7 @@ Good:
       tail:
         policies:
           - {name: keep-errors, type: errors}
+          - {name: keep-slow, type: latency, threshold_ms: 500}
           - {name: baseline, type: probabilistic, percentage: 10}
 """
 
@@ -26,17 +30,28 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tracegen.blueprint.loader import LoadedBlueprint
+from tracegen.plan.retention import pct
 from tracegen.standards.finding import Hit, Severity
-from tracegen.standards.rules._common import tail_on, views
+from tracegen.standards.rules._common import sampling_models
 
-NAME = "sampling.no-baseline-share"
+NAME = "sampling.healthy-share"
 SEVERITY = Severity.WARNING
-BASELINE = {"probabilistic", "rate_limit"}
+EPSILON = 1e-6
 
 
 def check(loaded: LoadedBlueprint) -> Iterator[Hit]:
-    for env, bp in views(loaded):
-        if tail_on(bp.sampling) and not any(p.type in BASELINE for p in bp.sampling.tail.policies):
+    for env, model in sampling_models(loaded):
+        healthy, targets = model.retention.healthy, model.targets
+        band = f"target {pct(targets.healthy_min)}-{pct(targets.healthy_max)}"
+        rate_limits = [p.name for p in model.of().policies if p.type == "rate_limit"]
+        if healthy < targets.healthy_min - EPSILON:
             yield Hit(("sampling", "tail", "policies"),
-                      "no tail policy keeps a share of healthy traffic: add "
+                      f"healthy traffic is kept at {pct(healthy)} ({band}): add or raise a baseline, e.g. "
                       "{name: baseline, type: probabilistic, percentage: 10}", environment=env)
+        elif healthy > targets.healthy_max + EPSILON:
+            why = (f"rate_limit policy {rate_limits[0]} keeps up to its spans/s of any trace (a sibling policy adds "
+                   "traces, it does not cap them; use sampling.tail.baseline_cap)" if rate_limits else
+                   "lower the probabilistic share" if model.of().policies else
+                   "add tail sampling with errors, slow and a 5-10 % baseline")
+            yield Hit(("sampling", "tail", "policies") if model.of().policies else ("sampling",),
+                      f"healthy traffic is kept at {pct(healthy)} ({band}): {why}", environment=env)

@@ -1,22 +1,25 @@
 """TG308 sampling.mesh-below-edge-rate (warning)
 
-Istio's head decision comes before the SDK's: the edge service's parent-based sampler follows
-the sampled flag the mesh already set. A mesh that samples less than the edge's head rate makes
-the edge rate a fiction (edge_rate 0.5 behind a 10% mesh keeps 10%). Make them agree: raise the
-mesh percentage to at least edge_rate x 100, or lower the edge rate.
+With `sampling.strategy: edge_head` the edge's head rate is the volume cap, and the first proxy
+decides it: Istio or the ingress takes its share before the edge service's parent-based SDK, which
+only follows. A proxy sampling less than the SDK's ratio makes that ratio a fiction (edge_rate 0.5
+behind a 10 % mesh keeps 10 %). Leave the mesh percentage unset (it follows the strategy) or make
+them agree.
 
 Bad:
 
     mesh:
-      istio: {sampling_percentage: 10}
+      istio: {sampling_percentage: 5}
     sampling:
-      head: {edge_rate: 0.5}
+      strategy: edge_head
+      head: {edge_rate: 0.1}
 
 Good:
 
     mesh:
       istio: {sampling_percentage: 10}
     sampling:
+      strategy: edge_head
       head: {edge_rate: 0.1}
 """
 
@@ -25,20 +28,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tracegen.blueprint.loader import LoadedBlueprint
+from tracegen.plan.retention import COLLECTOR, pct
 from tracegen.standards.finding import Hit, Severity
-from tracegen.standards.rules._common import views
+from tracegen.standards.rules._common import sampling_models
 
 NAME = "sampling.mesh-below-edge-rate"
 SEVERITY = Severity.WARNING
 
 
 def check(loaded: LoadedBlueprint) -> Iterator[Hit]:
-    for env, bp in views(loaded):
-        istio = bp.mesh.istio
-        wanted = round(bp.sampling.head.edge_rate * 100, 6)  # 0.07 * 100 is 7.000000000000001
-        if istio is not None and istio.sampling_percentage < wanted:
-            yield Hit(("mesh", "istio", "sampling_percentage"),
-                      f"Istio samples {istio.sampling_percentage:g}% but the edge head rate asks for "
-                      f"{wanted:g}%: the mesh decides first, so only {istio.sampling_percentage:g}% arrive; "
-                      f"set sampling_percentage to {wanted:g} or lower sampling.head.edge_rate",
-                      environment=env)
+    for env, model in sampling_models(loaded):
+        if model.strategy == COLLECTOR:
+            continue  # TG302 speaks: the mesh must pass everything
+        ratios = {s.stage.removeprefix("sdk:"): s.ratio for s in model.chain if s.stage.startswith("sdk:")}
+        for stage in model.chain:
+            if stage.stage not in ("mesh", "ingress") or stage.kind != "head":
+                continue
+            wanted = max((ratios.get(root) or 0.0) for root in stage.roots) if stage.roots else 0.0
+            if stage.keeps < wanted - 1e-9:
+                yield Hit(stage.path, f"{stage.label} but the edge SDK asks for {pct(wanted)}: the proxy decides "
+                                      f"first, so only {pct(stage.keeps)} arrive; make them agree",
+                          environment=env)
