@@ -85,6 +85,10 @@ Version = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._+\-]{0,127}$",
 Word = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._+\-]{0,127}$")]
 HeaderName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$",
                                   description="An HTTP header name: letters, digits, '-', '_', '.'")]
+# A Honeycomb dataset or a Tempo tenant: sent as a header, never a reference (only api_key and
+# headers hold those), so no `$`, braces or quotes.
+Dataset = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.:@+\-]{0,127}$",
+                               description="Letters, digits, spaces and _ . : @ + -")]
 # A W3C tracestate key.
 TraceStateKey = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-*/@]{0,255}$")]
 # A cluster as Argo CD and kubectl name it (an EKS ARN included).

@@ -12,7 +12,7 @@ from typing import Annotated, ClassVar, Literal, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from tracegen import backends, languages
-from tracegen.blueprint.fields import (MULTILINE, Address, ClusterName, DottedPath, Endpoint, GitRevision,
+from tracegen.blueprint.fields import (MULTILINE, Address, ClusterName, Dataset, DottedPath, Endpoint, GitRevision,
                                        GitUrl, HeaderName, Hostname, KubernetesName, Propagator, Regex,
                                        RelativePath, Topic, TraceStateKey, Version, Word, check_text)
 
@@ -153,7 +153,7 @@ class Backend(Strict):
     tls: Tls = Field(default_factory=Tls)
     api_key: str | None = Field(None, description="A reference: ${env:NAME}. Never the key itself.")
     headers: dict[HeaderName, str] = Field(default_factory=dict)
-    dataset: str | None = Field(None, description="Honeycomb dataset / Tempo tenant (X-Scope-OrgID)")
+    dataset: Dataset | None = Field(None, description="Honeycomb dataset / Tempo tenant (X-Scope-OrgID)")
     site: Hostname | None = Field(None, description="Datadog site, e.g. datadoghq.eu (for readers: the endpoint "
                                                "decides where spans go)")
     environments: list[Name] = Field(default_factory=list, description="Environments that export here")

@@ -30,17 +30,21 @@ def _no_surrogates(value: str, language: str) -> None:
         raise ValueError(f"a lone surrogate cannot be written into a {language} string")
 
 
+def _utf16_literal(value: str) -> str:
+    return '"' + "".join(_SHORT.get(c) or (c if _printable_ascii(c) else _utf16_escapes(c)) for c in value) + '"'
+
+
 def js_string(value: str) -> str:
     """A JavaScript string literal (double quotes). U+2028/U+2029 are escaped: before ES2019 they end
     a line even inside a string, and they do in a `//` comment."""
-    return '"' + "".join(_SHORT.get(c) or (c if _printable_ascii(c) else _utf16_escapes(c)) for c in value) + '"'
+    return _utf16_literal(value)
 
 
 def java_string(value: str) -> str:
     """A Java string literal. javac turns `\\uXXXX` into its character before it even lexes, so line
     feed, carriage return, quote and backslash are never written that way (`\\u000a` would end the
     line); they have short escapes. A backslash is always doubled, so a `\\u` in the value stays text."""
-    return '"' + "".join(_SHORT.get(c) or (c if _printable_ascii(c) else _utf16_escapes(c)) for c in value) + '"'
+    return _utf16_literal(value)
 
 
 def go_string(value: str) -> str:

@@ -1,0 +1,298 @@
+"""The injection corpus (corpus.yaml): every text field of the blueprint x the classic breakers of
+every language tracegen writes. Each value is refused at check time with its position, or comes
+back from every generated file unchanged, as data.
+
+The in-process part reads each file as its consumer does (YAML, systemd's env-file rules, the
+collector's `$$`/`${...}` resolution, Python's parser) and demands that the output equals the
+output for a harmless value except for that value. The e2e part hands the same files and the
+encoded literals to the real tools: node, javac and java (Properties.load), gofmt and go, sh.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import injection_consumers as consumers
+from tracegen import encoding, secrets
+from tracegen.blueprint.loader import load
+from tracegen.cli import main
+from tracegen.encoding.text import unsafe_characters
+from tracegen.errors import BlueprintError, TracegenError
+from tracegen.plan.builder import build_plan
+from tracegen.standards.engine import check
+from tracegen.targets import build_all
+
+HERE = Path(__file__).parent
+CORPUS = yaml.safe_load((HERE / "corpus.yaml").read_text())
+BASE = yaml.safe_load((HERE / "base.yaml").read_text())
+PAYLOADS: dict[str, str] = CORPUS["payloads"]
+FIELDS: list[dict] = CORPUS["fields"]
+PLACEHOLDER = "q7placeholder"
+SOURCE = "inject.yaml"
+MULTILINE = "\n\t"
+
+
+def is_control(payload: str, fld: dict) -> bool:
+    allowed = MULTILINE if fld["name"] in ("mode_description", "suppression_reason") else ""
+    return bool(unsafe_characters(payload, allowed))
+
+
+def by_kind(kind: str) -> list[dict]:
+    return [f for f in FIELDS if f["expect"] == kind]
+
+
+def set_field(data: dict, fld: dict, value: str) -> None:
+    *parents, last = fld["path"]
+    node = data
+    for part in parents:
+        node = node[part] if isinstance(node, list) else node.setdefault(part, {})
+    if fld.get("key"):
+        items = list(node.items())
+        node.clear()
+        node.update({(value if k == last else k): v for k, v in items})
+    elif fld.get("list"):
+        node[last] = ["tracecontext", value]
+    else:
+        node[last] = value
+
+
+def blueprint(values: list[tuple[dict, str]]) -> dict:
+    data = copy.deepcopy(BASE)
+    for fld, value in values:
+        set_field(data, fld, value)
+    return data
+
+
+def write(tmp: Path, data: dict, name: str = SOURCE) -> Path:
+    path = tmp / name
+    # ASCII with escapes: every payload reaches the loader as the YAML scalar it means.
+    path.write_text(yaml.safe_dump(data, allow_unicode=False, sort_keys=False, width=10_000))
+    return path
+
+
+@dataclass
+class Outcome:
+    error: TracegenError | None = None
+    files: dict[str, str] = field(default_factory=dict)
+    blocking: list = field(default_factory=list)
+
+
+def attempt(path: Path) -> Outcome:
+    try:
+        loaded = load(path)
+        outcome = check(loaded)
+        if outcome.blocking():
+            return Outcome(blocking=[f.text() for f in outcome.blocking()])
+        artifacts = build_all(build_plan(loaded, SOURCE))
+    except TracegenError as error:
+        return Outcome(error=error)
+    return Outcome(files={a.path: a.content for a in artifacts})
+
+
+def assert_refused(outcome: Outcome, payload: str, what: str, names_key: bool = False) -> None:
+    assert isinstance(outcome.error, BlueprintError), f"{what}: not refused ({outcome.blocking or 'built'})"
+    assert outcome.error.line and outcome.error.column, f"{what}: refused without a position: {outcome.error}"
+    if len(payload) > 3 and not names_key:   # a key is named in the path of its message
+        assert payload not in str(outcome.error), f"{what}: the message repeats the value"
+    assert not consumers.unsafe_in(str(outcome.error)), f"{what}: the message carries control characters"
+
+
+# ------------------------------------------------------------------ refusals
+@pytest.mark.parametrize("fld", by_kind("refused"), ids=lambda f: f["name"])
+def test_strict_fields_refuse_every_payload(fld, tmp_path):
+    for name, payload in PAYLOADS.items():
+        outcome = attempt(write(tmp_path, blueprint([(fld, payload)])))
+        assert_refused(outcome, payload, f"{fld['name']} = {name}", bool(fld.get("key")))
+
+
+@pytest.mark.parametrize("fld", by_kind("refused")[:3] + by_kind("data")[:2], ids=lambda f: f["name"])
+def test_refusal_is_one_line_and_exit_2(fld, tmp_path):
+    path = write(tmp_path, blueprint([(fld, PAYLOADS["newline"])]))
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == 2, result.output
+    first = result.output.splitlines()[0]
+    assert first.startswith(f"{path}:") and first.split(":")[1].isdigit() and first.split(":")[2].isdigit(), first
+
+
+@pytest.mark.parametrize("fld", by_kind("data") + by_kind("either"), ids=lambda f: f["name"])
+def test_control_characters_are_refused_in_text_fields(fld, tmp_path):
+    for name, payload in PAYLOADS.items():
+        if is_control(payload, fld):
+            outcome = attempt(write(tmp_path, blueprint([(fld, payload)])))
+            assert_refused(outcome, payload, f"{fld['name']} = {name}")
+
+
+# ------------------------------------------------------------------ data round trips
+DATA_FIELDS = by_kind("data")
+DATA_PAYLOADS = {name: p for name, p in PAYLOADS.items() if not any(is_control(p, f) for f in DATA_FIELDS)}
+
+
+def data_value(fld: dict, payload: str) -> str:
+    """The payload, except where a secret reference is expanded by design (header values)."""
+    return PLACEHOLDER if fld.get("references") and secrets.is_header_reference(payload) else payload
+
+
+def encoded_forms(value: str) -> list[str]:
+    """How tracegen writes `value` into source code and comments (one encoder per language)."""
+    forms = [encoding.js_string(value), encoding.java_string(value), encoding.comment(value),
+             encoding.properties_value(value)]
+    for encode in (encoding.go_string, encoding.python_string):
+        try:
+            forms.append(encode(value))
+        except ValueError:
+            pass
+    return sorted(set(forms), key=len, reverse=True)
+
+
+def view(path: str, text: str, value: str):
+    """The file as its consumer reads it, with `value` (the payload or the placeholder) in place."""
+    suffix = Path(path).suffix
+    if suffix in (".yaml", ".yml"):
+        return consumers.yaml_view(path, text, value)
+    if suffix == ".json":
+        return json.loads(text)
+    if suffix == ".xml":
+        return consumers.xml_view(text)
+    if suffix == ".env":
+        return consumers.env_view(text)
+    if suffix == ".properties":
+        return consumers.properties(text)
+    if suffix == ".py":
+        consumers.python_check(text)
+    # Source code and other text: the only difference may be the encoded value itself.
+    for form in encoded_forms(value):
+        text = text.replace(form, "\x00VALUE\x00")
+    return text
+
+
+def differences(baseline: Outcome, built: Outcome, payload: str) -> list[str]:
+    problems = []
+    if set(baseline.files) != set(built.files):
+        problems.append(f"different files: {sorted(set(baseline.files) ^ set(built.files))}")
+    for path, text in built.files.items():
+        if path not in baseline.files:
+            continue
+        if unsafe := consumers.unsafe_in(text):
+            problems.append(f"{path}: raw control characters {unsafe!r}")
+        if path.endswith(".md"):
+            continue   # prose for people; no consumer interprets it
+        try:
+            mine = consumers.replace_strings(view(path, text, payload), payload, PLACEHOLDER)
+        except Exception as exc:  # noqa: BLE001 - a file its consumer cannot read is the finding
+            problems.append(f"{path}: does not parse: {exc}")
+            continue
+        if mine != view(path, baseline.files[path], PLACEHOLDER):
+            problems.append(f"{path}: differs from the harmless build beyond the value")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def data_builds(tmp_path_factory) -> dict[str, Outcome]:
+    """A build with every data field at the placeholder, then one per payload with every data field at it."""
+    tmp = tmp_path_factory.mktemp("data")
+    builds = {PLACEHOLDER: attempt(write(tmp, blueprint([(f, PLACEHOLDER) for f in DATA_FIELDS])))}
+    for name, payload in DATA_PAYLOADS.items():
+        builds[name] = attempt(write(tmp, blueprint([(f, data_value(f, payload)) for f in DATA_FIELDS])))
+    return builds
+
+
+@pytest.mark.parametrize("name", DATA_PAYLOADS)
+def test_text_fields_come_back_as_data(name, data_builds):
+    baseline, built = data_builds[PLACEHOLDER], data_builds[name]
+    assert baseline.files, baseline.error or baseline.blocking
+    assert built.files, f"did not build: {built.error or built.blocking}"
+    assert differences(baseline, built, PAYLOADS[name]) == []
+
+
+def test_every_data_field_reaches_the_output(tmp_path):
+    """Proves the round trip looks where each value goes: distinct markers, each found somewhere."""
+    marked = [(f, f"zq{index}marker") for index, f in enumerate(DATA_FIELDS) if f.get("appears")]
+    outcome = attempt(write(tmp_path, blueprint(marked)))
+    assert outcome.files, outcome.error or outcome.blocking
+    text = "\n".join(outcome.files.values())
+    assert [f["name"] for f, marker in marked if marker not in text] == []
+
+
+@pytest.mark.parametrize("fld", by_kind("either"), ids=lambda f: f["name"])
+def test_either_refused_or_data(fld, tmp_path):
+    baseline = attempt(write(tmp_path, blueprint([(fld, PLACEHOLDER)])))
+    for name, payload in PAYLOADS.items():
+        outcome = attempt(write(tmp_path, blueprint([(fld, payload)])))   # one file name: it is in headers
+        if outcome.error is not None or is_control(payload, fld):
+            assert_refused(outcome, payload, f"{fld['name']} = {name}")
+        else:
+            assert differences(baseline, outcome, payload) == [], name
+
+
+# ------------------------------------------------------------------ the real consumers (e2e)
+def _changed(baseline: Outcome, built: Outcome, suffixes: tuple[str, ...]) -> list[str]:
+    return [p for p, text in built.files.items() if p.endswith(suffixes) and baseline.files.get(p) != text]
+
+
+def _materialise(root: Path, name: str, outcome: Outcome, paths: list[str]) -> list[Path]:
+    written = []
+    for path in paths:
+        target = root / name / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(outcome.files[path], encoding="utf-8")
+        written.append(target)
+    return written
+
+
+@pytest.mark.e2e
+def test_literals_read_back_by_each_compiler(tmp_path):
+    for tool in ("node", "javac", "java", "go"):
+        if not consumers.have(tool):
+            pytest.skip(f"needs {tool}")
+    values = [p for p in PAYLOADS.values()]
+    assert consumers.node_eval([encoding.js_string(v) for v in values]) == values
+    assert [consumers.python_eval(encoding.python_string(v)) for v in values] == values
+    java_values, _ = consumers.java_run(tmp_path / "java", [encoding.java_string(v) for v in values], [])
+    assert java_values == values
+    go_values = [v for v in values if not any(0xD800 <= ord(c) <= 0xDFFF for c in v)]
+    assert consumers.go_eval([encoding.go_string(v) for v in go_values], tmp_path / "go") == go_values
+
+
+@pytest.mark.e2e
+def test_generated_files_parse_with_their_own_tools(data_builds, tmp_path):
+    for tool in ("node", "javac", "java", "gofmt", "sh"):
+        if not consumers.have(tool):
+            pytest.skip(f"needs {tool}")
+    baseline = data_builds[PLACEHOLDER]
+    js, go, java, props, envs, shells = [], [], [], [], [], []
+    expected_props, expected_envs = [], []
+    for name, built in data_builds.items():
+        if name == PLACEHOLDER or not built.files:
+            continue
+        js += _materialise(tmp_path, name, built, _changed(baseline, built, (".js",)))
+        go += _materialise(tmp_path, name, built, _changed(baseline, built, (".go",)))
+        java += _materialise(tmp_path, name, built, _changed(baseline, built, (".java",)))
+        shells += _materialise(tmp_path, name, built, _changed(baseline, built, (".sh",)))
+        for path in _changed(baseline, built, (".properties",)):
+            props += _materialise(tmp_path, name, built, [path])
+            expected_props.append((name, path))
+        for path in _changed(baseline, built, (".env",)):
+            envs += _materialise(tmp_path, name, built, [path])
+            expected_envs.append((name, built.files[path]))
+    assert js and go and props and envs   # the corpus reaches these (Java sources hold no blueprint text)
+    assert consumers.node_check(js) == ""
+    assert consumers.gofmt_check(go) == ""
+    if java:
+        assert consumers.javac_parse(java, tmp_path / "classes") == ""
+    assert consumers.sh_syntax(shells) == ""
+    # Properties.load reads back the resource attribute exactly.
+    _, loaded = consumers.java_run(tmp_path / "props", ['"x"'], props)
+    for (name, path), properties in zip(expected_props, loaded):
+        attributes = consumers.resource_attributes(properties["otel.resource.attributes"])
+        assert PAYLOADS[name] in attributes.values(), (name, path)
+    # A POSIX shell sourcing each env file sets exactly its variables, to what systemd reads.
+    for (name, text), shell in zip(expected_envs, consumers.sh_env(envs)):
+        assert shell == consumers.systemd_env(text), name
+        assert PAYLOADS[name] in consumers.resource_attributes(shell["OTEL_RESOURCE_ATTRIBUTES"]).values(), name
