@@ -13,11 +13,10 @@ sampler); this module assembles them into pipelines.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from tracegen import components, encoding
+from tracegen import components, encoding, secrets
 from tracegen.errors import TracegenError
 from tracegen.plan import collector_common as cc
 from tracegen.plan import collector_exporters as ex
@@ -30,9 +29,6 @@ QUEUE_STORAGE = "queue"
 MODES_DIRECTORY = "modes"
 SECTIONS = {"receivers": "receiver", "processors": "processor", "exporters": "exporter",
             "connectors": "connector", "extensions": "extension"}
-# A reference the collector must be given at run time: ${env:NAME} with no default.
-# A reference the collector expands: `${env:NAME}` after an even number of `$` (`$$` is a literal `$`).
-_SECRET_REF = re.compile(r"(?<!\$)(?:\$\$)*\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
@@ -278,11 +274,13 @@ def components_of(data: dict, collector_version: str) -> frozenset[str]:
 
 def _config(path: str, role: pm.Role, platform: str | None, data: dict, version: str, source: str,
             mode: str | None = None) -> CollectorConfig:
-    data = encoding.collector_config(data)   # `$` -> `$$` in every string but deliberate references
+    # Secrets: the ${env:NAME} inside the references put there on purpose (tracegen.secrets), read
+    # before encoding turns every other `$` into `$$`.
+    names = {n for s in _strings(data) if isinstance(s, secrets.Reference) for n in secrets.reference_names(s)}
+    data = encoding.collector_config(data)
     return CollectorConfig(
         path=path, role=role, platform=platform, data=data, text=to_yaml(data, source=source),
-        components=components_of(data, version),
-        secrets=tuple(sorted({m for s in _strings(data) for m in _SECRET_REF.findall(s)})), mode=mode)
+        components=components_of(data, version), secrets=tuple(sorted(names)), mode=mode)
 
 
 def collector_set(env: pm.EnvironmentPlan, source: str) -> CollectorSet:

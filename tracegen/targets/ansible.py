@@ -115,7 +115,14 @@ def inventory(env: pm.EnvironmentPlan) -> dict:
     return {"all": {"children": children}}
 
 
-def _tier_vars(env: pm.EnvironmentPlan, tier: pm.Tier, config: str, exports: bool) -> dict:
+def _secrets(env: pm.EnvironmentPlan, *configs: str) -> list[str]:
+    """The variables these collector configs reference (CollectorConfig.secrets): the tier that
+    exports to the backends needs the credentials, an agent that balances to gateways none."""
+    assert env.collectors is not None, "the planner computes every environment's collectors"
+    return sorted({name for c in env.collectors.configs if c.path in configs for name in c.secrets})
+
+
+def _tier_vars(env: pm.EnvironmentPlan, tier: pm.Tier, config: str) -> dict:
     data: dict = {
         "otel_collector_config_src": f"{{{{ playbook_dir }}}}/../collector/{config}",
         "otel_collector_memory_max": _memory(tier),
@@ -123,9 +130,7 @@ def _tier_vars(env: pm.EnvironmentPlan, tier: pm.Tier, config: str, exports: boo
         "otel_collector_health_url": f"http://127.0.0.1:{tier.ports.health}/",
         "otel_collector_environment": {},
     }
-    if exports:
-        secrets = sorted({name for exporter in env.exporters for name in exporter.secret_env})
-        data["otel_collector_environment"] = {name: f"{{{{ {_vault_var(name)} }}}}" for name in secrets}
+    data["otel_collector_environment"] = {name: f"{{{{ {_vault_var(name)} }}}}" for name in _secrets(env, config)}
     return data
 
 
@@ -148,7 +153,7 @@ def group_vars(env: pm.EnvironmentPlan, source: str) -> dict[str, str]:
         "Override in your own inventory or with -e; the role refuses to run until one is set."))}
     if gateways:
         assert env.gateway is not None
-        data = _tier_vars(env, env.gateway, "gateway.yaml", exports=True)
+        data = _tier_vars(env, env.gateway, "gateway.yaml")
         modes = [m for m, _ in env.tail_sampling.modes] if env.tail_sampling else []
         data["otel_collector_tls_files"] = ["gateway.crt", "gateway.key"]
         data["tracegen_sampling_mode"] = ""
@@ -160,7 +165,7 @@ def group_vars(env: pm.EnvironmentPlan, source: str) -> dict[str, str]:
             + (f"tracegen_sampling_mode switches the sampling mode ({', '.join(modes)}); empty: the blueprint's own.\n"
                if modes else "")
             + "Credentials come from Ansible Vault: define the vault_* variables below (e.g. with -e @vault.yml)."))
-    data = _tier_vars(env, vm_agent, "agent-vm.yaml", exports=env.gateway is None)
+    data = _tier_vars(env, vm_agent, "agent-vm.yaml")
     if env.gateway is not None:
         resolver = env.resolver_for("vm")
         endpoints = list(resolver.hostnames) if resolver and resolver.kind == "static" else (
@@ -286,8 +291,7 @@ def environment(env: pm.EnvironmentPlan, source: str) -> list[Artifact]:
             artifacts.append(Artifact(f"{base}/{ENV_FILE_DIR}/{service.name}.env", "sdk-env",
                                       env_file(service, source), environment=env.name, service=service.name,
                                       language=service.language))
-    exporting = bool(gateways) or env.gateway is None   # a VM tier talks to the backends
-    secrets = sorted({n for e in env.exporters for n in e.secret_env}) if exporting else []
+    secrets = _secrets(env, "agent-vm.yaml", *(["gateway.yaml"] if gateways else []))   # the VM tiers' own
     artifacts.append(Artifact(f"{base}/README.md", "docs", _readme(env, gateways, secrets), environment=env.name))
     return artifacts
 

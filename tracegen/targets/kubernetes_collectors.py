@@ -28,6 +28,8 @@ class Configs:
     gateway: dict[str, str]
     gateway_paths: tuple[tuple[str, str], ...]   # (key, path under /conf)
     active_mode: str | None
+    agent_secrets: tuple[str, ...] = ()          # what the configs reference (CollectorConfig.secrets)
+    gateway_secrets: tuple[str, ...] = ()
 
     @property
     def agent_text(self) -> str:
@@ -44,18 +46,23 @@ def configs(env: pm.EnvironmentPlan) -> Configs:
     agent: dict[str, str] = {}
     gateway: dict[str, str] = {}
     paths: list[tuple[str, str]] = []
+    agent_secrets: set[str] = set()
+    gateway_secrets: set[str] = set()
     own = env.collectors.agent("kubernetes")
     if own is not None:
         agent[AGENT_KEY] = own.text
+        agent_secrets.update(own.secrets)
     for item in env.collectors.configs:
         if item.role == "gateway" and kc.k8s_gateway(env) is not None:
             key = item.path.replace("/", "-")
             gateway[key] = item.text
+            gateway_secrets.update(item.secrets)
             paths.append((key, item.path))
     tail = env.tail_sampling
     mode = tail.active_mode if tail else None
     active = mode if mode and any(path == f"modes/{mode}.yaml" for _, path in paths) else None
-    return Configs(agent, gateway, tuple(sorted(paths)), active)
+    return Configs(agent, gateway, tuple(sorted(paths)), active, tuple(sorted(agent_secrets)),
+                   tuple(sorted(gateway_secrets)))
 
 
 def config_map(name: str, namespace: str, data: dict[str, str], env: pm.EnvironmentPlan, component: str) -> dict:
@@ -77,7 +84,7 @@ def _queue_volume(tier: pm.Tier) -> dict:
 def agent_workload(env: pm.EnvironmentPlan, tier: pm.Tier, namespace: str, cfg: Configs) -> dict:
     daemon = tier.placement == "daemonset"
     container = kc.collector_container(env, tier, "otel-agent", [f"--config={kc.CONFIG_MOUNT}/{AGENT_KEY}"],
-                                       cfg.agent_text, node_filter=daemon)
+                                       cfg.agent_text, cfg.agent_secrets, node_filter=daemon)
     spec = {"serviceAccountName": pm.AGENT_SERVICE, "containers": [container],
             "volumes": kc.collector_volumes(AGENT_CONFIG_MAP, [(AGENT_KEY, AGENT_KEY)], env, cfg.agent_text,
                                             _queue_volume(tier))}
@@ -194,7 +201,7 @@ def _prometheus_ports(env: pm.EnvironmentPlan) -> list[tuple[str, int]]:
 
 def gateway_workload(env: pm.EnvironmentPlan, tier: pm.Tier, cfg: Configs) -> dict:
     container = kc.collector_container(env, tier, "otel-gateway", _gateway_args(cfg), cfg.gateway_text,
-                                       node_filter=False, extra_ports=_prometheus_ports(env))
+                                       cfg.gateway_secrets, node_filter=False, extra_ports=_prometheus_ports(env))
     stateful = env.persistent_queue
     spec = {"serviceAccountName": pm.GATEWAY_SERVICE, "containers": [container],
             "volumes": kc.collector_volumes(GATEWAY_CONFIG_MAP, list(cfg.gateway_paths), env, cfg.gateway_text,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 
 from tracegen import versions
 from tracegen.plan import model as pm
@@ -114,13 +115,9 @@ def resources(tier: pm.Tier) -> dict:
     return {"requests": {"cpu": tier.cpu, "memory": memory}, "limits": {"cpu": tier.cpu, "memory": memory}}
 
 
-def referenced_secrets(env: pm.EnvironmentPlan, config_text: str) -> list[str]:
-    """Secret variables this config actually reads (an agent that only balances reads none)."""
-    names = {n for e in env.exporters for n in e.secret_env}
-    return sorted(n for n in names if f"${{env:{n}}}" in config_text or f"${{env:{n}:" in config_text)
-
-
-def collector_env(env: pm.EnvironmentPlan, tier: pm.Tier, config_text: str, node_filter: bool) -> list[dict]:
+def collector_env(tier: pm.Tier, config_text: str, secrets: Sequence[str], node_filter: bool) -> list[dict]:
+    """The container's variables; `secrets` are the ones its configs reference (CollectorConfig.secrets:
+    an agent that only balances reads none)."""
     items: list[dict] = []
     if privacy.K8S_NODE_ENV in config_text:
         if node_filter:
@@ -134,7 +131,7 @@ def collector_env(env: pm.EnvironmentPlan, tier: pm.Tier, config_text: str, node
     # The Go runtime collects garbage harder as it nears this, before memory_limiter must refuse data.
     items.append({"name": "GOMEMLIMIT", "value": f"{limit}MiB"})
     items += [{"name": name, "valueFrom": {"secretKeyRef": {"name": SECRET_NAME, "key": name}}}
-              for name in referenced_secrets(env, config_text)]
+              for name in secrets]
     return items
 
 
@@ -157,7 +154,7 @@ def probes() -> dict:
 
 
 def collector_container(env: pm.EnvironmentPlan, tier: pm.Tier, name: str, args: list[str], config_text: str,
-                        node_filter: bool, extra_ports: list[tuple[str, int]] = ()) -> dict:
+                        secrets: Sequence[str], node_filter: bool, extra_ports: list[tuple[str, int]] = ()) -> dict:
     mounts = [{"name": "config", "mountPath": CONFIG_MOUNT, "readOnly": True}]
     if env.persistent_queue:
         mounts.append({"name": "queue", "mountPath": cc.QUEUE_DIRECTORY})
@@ -165,7 +162,7 @@ def collector_container(env: pm.EnvironmentPlan, tier: pm.Tier, name: str, args:
         mounts.append({"name": "tls", "mountPath": ex.TLS_DIRECTORY, "readOnly": True})
     return {
         "name": name, "image": image(env), "imagePullPolicy": "IfNotPresent", "args": args,
-        "env": collector_env(env, tier, config_text, node_filter),
+        "env": collector_env(tier, config_text, secrets, node_filter),
         "ports": collector_ports(tier.ports, list(extra_ports)),
         **probes(), "resources": resources(tier), "securityContext": container_security(),
         "volumeMounts": mounts,
