@@ -185,6 +185,10 @@ def _service(name: str, service: bm.Service, view: EnvironmentView, agents) -> p
 
 
 def plan_environment(loaded: LoadedBlueprint, view: EnvironmentView, source: str | None = None) -> pm.EnvironmentPlan:
+    found = list(secrets.literals(view.blueprint))
+    if found:   # TG503 reports these from here: no suppression lets a credential reach any output
+        (path, message), *rest = found
+        raise PlanRefusal(path, message, tuple(Refusal(p, m, code="TG503") for p, m in rest), code="TG503")
     env = _environment(loaded, view)
     env = replace(env, services=tuple(replace(s, otel_env=otel_variables(s)) for s in env.services))
     return replace(env, collectors=collector_set(env, source or loaded.file))

@@ -1,4 +1,4 @@
-"""TG503 secrets.inline (error, cannot be suppressed)
+"""TG503 secrets.inline (error)
 
 A key written into the blueprint ends up in Git, in every generated config, in ConfigMaps and
 in CI logs. Refer to secrets by environment variable (`${env:NAME}`, which the collector
@@ -6,8 +6,8 @@ expands at start-up) and deliver the variable from a Secret or vault. Only a bac
 and its header values may hold a reference; a header whose name or value looks like a credential,
 and a resource attribute that does, are refused. A URL with credentials (userinfo or a key in the
 query string) is refused by the schema. The policy is one module (`tracegen/secrets.py`): the
-planner and the collector target refuse the same literals, so no suppression lets one through.
-tracegen never repeats a secret's value in its messages.
+planner refuses the same literals and the collector target guards them too, so this rule cannot be
+suppressed. tracegen never repeats a secret's value in its messages.
 
 Bad:
 
@@ -30,10 +30,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tracegen import secrets
 from tracegen.blueprint.loader import LoadedBlueprint
+from tracegen.plan.builder import refusals
 from tracegen.standards.finding import Hit, Severity
-from tracegen.standards.rules._common import views
 
 NAME = "secrets.inline"
 SEVERITY = Severity.ERROR
@@ -41,7 +40,7 @@ SUPPRESSIBLE = False
 
 
 def check(loaded: LoadedBlueprint) -> Iterator[Hit]:
-    # The policy itself lives in tracegen.secrets (the planner and the build guard apply it too).
-    for env, bp in views(loaded):
-        for path, message in secrets.literals(bp):
-            yield Hit(path, message, environment=env)
+    # The policy lives in tracegen.secrets; the planner refuses what it finds (tracegen/plan/builder.py),
+    # so check and build cannot disagree.
+    for refusal in refusals(loaded, "TG503"):
+        yield Hit(refusal.path, refusal.message, environment=refusal.environment)
