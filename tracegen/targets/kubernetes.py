@@ -53,7 +53,7 @@ def _service_namespace(env: pm.EnvironmentPlan, path: str) -> str | None:
 
 def _readme(env: pm.EnvironmentPlan, cfg: kcol.Configs, files: dict[str, list[dict]]) -> str:
     jinja = templating.environment()
-    secrets = sorted({n for e in env.exporters for n in e.secret_env})
+    secrets = sorted(set(cfg.agent_secrets) | set(cfg.gateway_secrets))   # what the pods here reference
     secret_namespaces = sorted({
         (doc["metadata"].get("namespace") or _service_namespace(env, path))
         for path, docs in files.items() for doc in docs if kc.SECRET_NAME in json.dumps(doc)} - {None})
