@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from tracegen import backends, languages, secrets, versions
 from tracegen.blueprint import model as bm
 from tracegen.blueprint.loader import EnvironmentView, LoadedBlueprint
-from tracegen.errors import TracegenError
 from tracegen.plan import model as pm
 from tracegen.plan import retention
 from tracegen.plan.collectors import collector_set
 from tracegen.plan.otel_env import otel_variables
-
-
-class PlanError(TracegenError):
-    """The blueprint is valid but asks for something tracegen will not deploy."""
+from tracegen.plan.refusals import PlanRefusal, PlanRefused, Refusal, collect, judge_plan, reported
 
 AGENT_SERVICE = pm.AGENT_SERVICE
 GATEWAY_SERVICE = pm.GATEWAY_SERVICE
@@ -191,6 +188,7 @@ def plan_environment(loaded: LoadedBlueprint, view: EnvironmentView, source: str
         raise PlanRefusal(path, message, tuple(Refusal(p, m, code="TG503") for p, m in rest), code="TG503")
     env = _environment(loaded, view)
     env = replace(env, services=tuple(replace(s, otel_env=otel_variables(s)) for s in env.services))
+    judge_plan(view, env)
     return replace(env, collectors=collector_set(env, source or loaded.file))
 
 
@@ -205,9 +203,16 @@ def _environment(loaded: LoadedBlueprint, view: EnvironmentView) -> pm.Environme
             a.platform == "kubernetes" or a.replicas > 1 for a in agents)):
         # Never emit the classic mistake, even if TG501 was suppressed: spans of one trace would be
         # judged on different instances and kept or dropped piecemeal.
-        raise PlanError(f"environment '{view.name}': tail sampling and span metrics need every span of a "
-                        "trace on one instance; with several agents that takes a gateway tier "
-                        "(topology.gateway.enabled: true)")
+        needs = " and ".join(what for what, on in (("tail sampling", tail), ("span metrics", metrics.span_metrics),
+                                                    ("the service graph", metrics.service_graph)) if on)
+        if bp.topology.gateway.enabled is False or not view.platform.vm:
+            raise PlanRefusal(("topology", "gateway", "enabled"),
+                              f"{needs} judge whole traces, but with several agents and no gateway tier the "
+                              "spans of one trace are judged apart: set topology.gateway.enabled: true (agents "
+                              "then route by trace ID to the gateways)", code="TG501")
+        raise PlanRefusal(("environments", view.name, "platform", "vm"),
+                          f"{needs} judge whole traces, so this VM fleet needs a gateway tier, but it names no "
+                          "gateway hosts: list them in platform.vm.gateways", code="TG501")
     k8s = view.platform.kubernetes
     agent_host = f"{AGENT_SERVICE}.{k8s.namespace}.svc.cluster.local" if k8s else "127.0.0.1"
     mesh = None
@@ -243,7 +248,13 @@ def build_plan(loaded: LoadedBlueprint, source: str | None = None) -> pm.Plan:
     """Plan every environment, in name order so output is stable. `source` is the blueprint path as
     it should appear in generated files (relative, never a machine path)."""
     secrets.refuse_literals(loaded)   # even when TG503 was skipped: no credential reaches any output
-    return pm.Plan(
-        blueprint_name=loaded.blueprint.name, source_file=source or loaded.file,
-        environments=tuple(plan_environment(loaded, view, source or loaded.file)
-                           for _, view in sorted(loaded.environments.items())))
+    environments, refused = collect(loaded, plan_environment)
+    if refused:
+        raise PlanRefused(refused)
+    return pm.Plan(blueprint_name=loaded.blueprint.name, source_file=source or loaded.file,
+                   environments=tuple(environments))
+
+
+def refusals(loaded: LoadedBlueprint, code: str = "TG001") -> list[Refusal]:
+    """What the planner refuses for this blueprint that rule `code` reports, with blueprint paths."""
+    return reported(loaded, code, plan_environment)

@@ -23,6 +23,8 @@ class Outcome:
 
 
 def _suppression(finding: Finding, loaded: LoadedBlueprint) -> str | None:
+    if not getattr(RULES[finding.code], "SUPPRESSIBLE", True):
+        return None  # what the planner refuses cannot be built, whatever the reason given
     for rule in loaded.blueprint.suppress:
         if rule.rule != finding.code:
             continue
@@ -38,6 +40,9 @@ def check(loaded: LoadedBlueprint, select: set[str] | None = None) -> Outcome:
         if rule.rule not in RULES:
             raise loaded.source.error(f"suppression names unknown rule {rule.rule}; see `tracegen explain`",
                                       ("suppress", index, "rule"))
+        if not getattr(RULES[rule.rule], "SUPPRESSIBLE", True):
+            raise loaded.source.error(f"{rule.rule} cannot be suppressed: tracegen cannot build what it "
+                                      "reports; change the blueprint instead", ("suppress", index, "rule"))
     findings: dict[tuple, Finding] = {}
     for code, rule in RULES.items():
         if select and code not in select:

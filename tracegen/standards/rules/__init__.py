@@ -10,6 +10,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from tracegen.standards.rules import (
+    tg001_plan_refused,
     tg101_b3_past_edge,
     tg102_w3c_missing,
     tg103_custom_propagator,
@@ -25,9 +26,9 @@ from tracegen.standards.rules import (
     tg306_no_baseline_share,
     tg307_policy_name_unique,
     tg308_mesh_below_edge_rate,
-    tg401_pii_not_redacted,
     tg309_slow_kept,
     tg310_coverage,
+    tg401_pii_not_redacted,
     tg402_high_cardinality_kept,
     tg403_sql_not_sanitised,
     tg501_single_tier_tail_sampling,
@@ -43,6 +44,7 @@ from tracegen.standards.rules import (
 )
 
 RULES: dict[str, ModuleType] = {
+    "TG001": tg001_plan_refused,
     "TG101": tg101_b3_past_edge,
     "TG102": tg102_w3c_missing,
     "TG103": tg103_custom_propagator,
@@ -58,10 +60,10 @@ RULES: dict[str, ModuleType] = {
     "TG306": tg306_no_baseline_share,
     "TG307": tg307_policy_name_unique,
     "TG308": tg308_mesh_below_edge_rate,
-    "TG401": tg401_pii_not_redacted,
-    "TG402": tg402_high_cardinality_kept,
     "TG309": tg309_slow_kept,
     "TG310": tg310_coverage,
+    "TG401": tg401_pii_not_redacted,
+    "TG402": tg402_high_cardinality_kept,
     "TG403": tg403_sql_not_sanitised,
     "TG501": tg501_single_tier_tail_sampling,
     "TG502": tg502_app_to_vendor,

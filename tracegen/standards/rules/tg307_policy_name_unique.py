@@ -2,7 +2,8 @@
 
 The collector's `tail_sampling` processor refuses a configuration in which two policies share a
 name. A sampling mode adds its `add_policies` to the base policies, so their names must differ
-from the base names too, or switching to that mode breaks the collector.
+from the base names too, or switching to that mode breaks the collector. The planner refuses to
+build it, so this finding cannot be suppressed.
 
 Bad:
 
@@ -26,30 +27,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tracegen.blueprint.loader import LoadedBlueprint
+from tracegen.plan.builder import refusals
 from tracegen.standards.finding import Hit, Severity
-from tracegen.standards.rules._common import views
 
 NAME = "sampling.policy-name-unique"
 SEVERITY = Severity.ERROR
-
-
-def _duplicates(names: list[str], taken: set[str]) -> Iterator[tuple[int, str]]:
-    seen = set(taken)
-    for index, name in enumerate(names):
-        if name in seen:
-            yield index, name
-        seen.add(name)
+SUPPRESSIBLE = False  # the planner refuses it (tracegen/plan/refusals.py), so check must too
 
 
 def check(loaded: LoadedBlueprint) -> Iterator[Hit]:
-    for env, bp in views(loaded):
-        base = [p.name for p in bp.sampling.tail.policies] if bp.sampling.tail else []
-        for index, name in _duplicates(base, set()):
-            yield Hit(("sampling", "tail", "policies", index, "name"),
-                      f"tail policy name '{name}' is used twice: the collector rejects the config; rename one",
-                      environment=env)
-        for mode_name, mode in bp.sampling.modes.items():
-            for index, name in _duplicates([p.name for p in mode.add_policies], set(base)):
-                yield Hit(("sampling", "modes", mode_name, "add_policies", index, "name"),
-                          f"mode '{mode_name}' adds policy '{name}', a name already in use: the collector "
-                          "rejects the mode's config; rename it", environment=env)
+    for refusal in refusals(loaded, "TG307"):
+        yield Hit(refusal.path, refusal.message, environment=refusal.environment)

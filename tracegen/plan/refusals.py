@@ -1,0 +1,200 @@
+"""What the planner refuses to deploy, as data: each refusal names the blueprint path that causes it.
+
+`tracegen check` reports every refusal as a TG001 finding with the blueprint's file:line:col, and
+`tracegen build` plans only a blueprint that has none, so the two never disagree. Targets render a
+plan that passed these checks and have nothing left to refuse: a target that still fails on a
+planned blueprint is a bug in tracegen (exit 70), caught by tests/test_check_build_agree.py.
+
+A new refusal is one function here, registered in JUDGES, plus a case in that test.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from tracegen.blueprint.loader import EnvironmentView, LoadedBlueprint
+from tracegen import languages
+from tracegen.errors import RefusedError
+from tracegen.plan import model as pm
+
+# The sampling mode the collector target adds for "the blueprint's own policies" when a mode is
+# active (collector/modes/baseline.yaml); a blueprint mode may not take its name.
+BASELINE_MODE = "baseline"
+# Names become file and directory names (host_vars/<host>.yml, sdk/<service>/, <environment>/):
+# Linux allows 255 bytes per name; leave room for suffixes.
+MAX_NAME_BYTES = 200
+# OTEL_PROPAGATORS values each language's generated bootstrap can build (tracegen/languages; the Go
+# output constructs propagators in code, the other SDKs read OTEL_PROPAGATORS through their own
+# autoconfiguration and have nothing to refuse).
+SUPPORTED_PROPAGATORS = {name: lang.propagators for name, lang in languages.LANGUAGES.items()
+                         if lang.propagators is not None}
+
+
+@dataclass(frozen=True)
+class Refusal:
+    path: tuple
+    message: str
+    environment: str | None = None
+    code: str = "TG001"             # the rule that reports it (TG307, TG501 keep their own codes)
+
+
+class PlanRefused(RefusedError):
+    """The blueprint asks for something tracegen will not deploy (check reports it as TG001)."""
+
+    def __init__(self, refusals: list[Refusal]):
+        self.refusals = refusals
+        first = refusals[0]
+        scope = f" [{first.environment}]" if first.environment else ""
+        super().__init__(f"{first.message}{scope}; `tracegen check` shows every refusal with its position")
+
+
+class PlanRefusal(RefusedError):
+    """Raised inside the planner for refusals found while planning one environment."""
+
+    def __init__(self, path: tuple, message: str, more: tuple[Refusal, ...] = (), code: str = "TG001"):
+        super().__init__(message)
+        self.refusals = (Refusal(path, message, code=code), *more)
+
+
+def _platform(env: str) -> tuple:
+    return ("environments", env, "platform")
+
+
+def vm_host_roles(view: EnvironmentView) -> Iterator[Refusal]:
+    """One host runs one collector: a host cannot be both a gateway and an application host."""
+    vm = view.platform.vm
+    if vm is None:
+        return
+    agents = {h.name for g in vm.groups.values() for h in g.hosts}
+    for index, host in enumerate(vm.gateways):
+        if host.name in agents:
+            yield Refusal(_platform(view.name) + ("vm", "gateways", index),
+                          f"host '{host.name}' is both a gateway and an application host; one host runs "
+                          "one collector, so give the gateways hosts of their own")
+
+
+def gateway_reachable(view: EnvironmentView, env: pm.EnvironmentPlan) -> Iterator[Refusal]:
+    """Agents route by trace ID to the gateways: every agent tier needs a way to find them."""
+    if env.gateway is None:
+        return
+    for agent in env.agents:
+        resolver = env.resolver_for(agent.platform)
+        if resolver is None or (resolver.kind == "static" and not resolver.hostnames):
+            yield Refusal(_platform(view.name) + (agent.platform,),
+                          f"the {agent.platform} agents cannot reach the gateway tier, which runs on "
+                          f"{env.gateway.platform} without addresses they can use; run the gateways on "
+                          f"{agent.platform} too (e.g. platform.vm.gateways) or use resolver: dns with dns_name")
+        elif resolver.kind == "dns" and not resolver.hostname:
+            yield Refusal(_platform(view.name) + ("vm", "resolver"),
+                          "resolver: dns needs dns_name, the name the gateways share")
+
+
+def policy_names(view: EnvironmentView) -> Iterator[Refusal]:
+    """The collector refuses two tail-sampling policies with one name, in the base list or a mode."""
+    tail = view.blueprint.sampling.tail
+    if tail is None:
+        return
+    base = [p.name for p in tail.policies]
+    for index, name in enumerate(base):
+        if base.index(name) != index:
+            yield Refusal(("sampling", "tail", "policies", index, "name"),
+                          f"tail-sampling policy name '{name}' is used twice; the collector refuses that",
+                          view.name, "TG307")
+    for mode_name, mode in view.blueprint.sampling.modes.items():
+        names = Counter(base)
+        for index, policy in enumerate(mode.add_policies):
+            names[policy.name] += 1
+            if names[policy.name] > 1:
+                yield Refusal(("sampling", "modes", mode_name, "add_policies", index, "name"),
+                              f"mode '{mode_name}' adds policy '{policy.name}', a name already in use; "
+                              "the collector refuses two policies with one name", view.name, "TG307")
+
+
+def reserved_mode(view: EnvironmentView) -> Iterator[Refusal]:
+    """With an active mode, `baseline` is the overlay that returns to the blueprint's own policies."""
+    if not view.blueprint.sampling.active_mode:
+        return
+    if BASELINE_MODE in view.blueprint.sampling.modes:
+        yield Refusal(("sampling", "modes", BASELINE_MODE),
+                      f"the sampling mode name '{BASELINE_MODE}' is reserved for the policies without any "
+                      "mode (collector/modes/baseline.yaml); rename the mode", view.name)
+
+
+def propagators(view: EnvironmentView) -> Iterator[Refusal]:
+    """Each language's bootstrap builds only the propagators its SDK has."""
+    bp = view.blueprint
+    for name, service in sorted(bp.services.items()):
+        supported = SUPPORTED_PROPAGATORS.get(service.language)
+        if supported is None:
+            continue
+        own = service.propagators is not None
+        for index, propagator in enumerate(service.propagators if own else bp.standards.propagators):
+            if propagator not in supported:
+                path = ("services", name, "propagators", index) if own else ("standards", "propagators", index)
+                yield Refusal(path, f"service {name} ({service.language}): its SDK has no propagator "
+                                    f"'{propagator}' (supported: {', '.join(sorted(supported))})", view.name)
+
+
+def name_lengths(view: EnvironmentView) -> Iterator[Refusal]:
+    """Names become file names; keep them well inside the file system's 255-byte limit."""
+    def too_long(name: str) -> bool:
+        return len(name.encode("utf-8")) > MAX_NAME_BYTES
+
+    if too_long(view.name):
+        yield Refusal(("environments", view.name), f"environment name is longer than {MAX_NAME_BYTES} bytes")
+    for service in view.blueprint.services:
+        if too_long(service):
+            yield Refusal(("services", service), f"service name is longer than {MAX_NAME_BYTES} bytes")
+    vm = view.platform.vm
+    if vm is not None:
+        for group_name, group in vm.groups.items():
+            for index, host in enumerate(group.hosts):
+                if too_long(host.name):
+                    yield Refusal(_platform(view.name) + ("vm", "groups", group_name, "hosts", index),
+                                  f"host name is longer than {MAX_NAME_BYTES} bytes")
+
+
+# Judges of the blueprint as one environment sees it, run before planning that environment (the
+# planner may rely on what they guarantee), then judges of the environment's plan.
+ViewJudge = Callable[[EnvironmentView], Iterator[Refusal]]
+PlanJudge = Callable[[EnvironmentView, pm.EnvironmentPlan], Iterator[Refusal]]
+VIEW_JUDGES: tuple[ViewJudge, ...] = (vm_host_roles, policy_names, reserved_mode, propagators, name_lengths)
+PLAN_JUDGES: tuple[PlanJudge, ...] = (gateway_reachable,)
+
+
+def judge_plan(view: EnvironmentView, env: pm.EnvironmentPlan) -> None:
+    """Called by the planner once tiers and resolvers are decided, before collector configs are built."""
+    found = [refusal for judge in PLAN_JUDGES for refusal in judge(view, env)]
+    if found:
+        raise PlanRefusal(found[0].path, found[0].message, tuple(found[1:]))
+
+
+def reported(loaded: LoadedBlueprint, code: str, plan_environment) -> list[Refusal]:
+    """The refusals a rule reports (planned once per loaded blueprint, whichever rule asks first)."""
+    found = getattr(loaded, "_tracegen_refusals", None)
+    if found is None:
+        found = collect(loaded, plan_environment)[1]
+        setattr(loaded, "_tracegen_refusals", found)
+    return [refusal for refusal in found if refusal.code == code]
+
+
+def collect(loaded: LoadedBlueprint, plan_environment) -> tuple[list[pm.EnvironmentPlan], list[Refusal]]:
+    """Plan every environment in name order; gather every refusal instead of stopping at the first."""
+    plans: list[pm.EnvironmentPlan] = []
+    refusals: list[Refusal] = []
+    for name, view in sorted(loaded.environments.items()):
+        before = [refusal for judge in VIEW_JUDGES for refusal in judge(view)]
+        if before:
+            refusals.extend(before)
+            continue
+        try:
+            plans.append(plan_environment(loaded, view))
+        except PlanRefusal as refused:
+            refusals.extend(Refusal(r.path, r.message, r.environment or name, r.code) for r in refused.refusals)
+    unique: list[Refusal] = []
+    for refusal in refusals:
+        if refusal not in unique:
+            unique.append(refusal)
+    return plans, unique
