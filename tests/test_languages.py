@@ -3,6 +3,7 @@ the planner's refusals and the SDK target alike."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from tracegen import languages
@@ -11,6 +12,8 @@ from tracegen.plan.builder import build_plan
 from tracegen.blueprint.model import Service
 from tracegen.targets import sdk
 from tracegen.targets.sdk import go as go_target
+from tracegen.targets.sdk import node as node_target
+from tracegen.targets.sdk import python as python_target
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "tracegen" / "templates"
@@ -42,3 +45,23 @@ def test_each_service_exports_with_its_sdks_default_protocol_and_port():
             assert variables["OTEL_EXPORTER_OTLP_ENDPOINT"].endswith(":4318" if protocol == "http/protobuf" else ":4317")
             seen.add(service.language)
     assert {"java", "go"} <= seen
+
+
+def test_node_and_python_install_a_package_for_every_propagator_they_provide():
+    for name, target in (("node", node_target), ("python", python_target)):
+        provided = languages.get(name).propagators
+        assert set(target.PROPAGATOR_PACKAGES) | {"tracecontext", "baggage"} == provided, name
+
+
+def test_an_unprovided_propagator_is_refused_only_where_the_bootstrap_builds_them():
+    refusing = {name for name, lang in languages.LANGUAGES.items() if lang.refuses_other_propagators}
+    assert refusing == {"go"}
+    setup = python_target.setup(_service("python", ("tracecontext", "xray")))
+    assert any("propagator xray: not emitted" in note for note in setup.notes)
+
+
+def _service(language: str, propagators: tuple[str, ...]):
+    """A planned service of `language` from the checkout blueprint, with other propagators."""
+    plan = build_plan(load(ROOT / "blueprints" / "checkout.yaml"))
+    service = next(s for s in plan.environments[0].services if s.language == language)
+    return dataclasses.replace(service, propagators=propagators)

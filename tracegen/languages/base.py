@@ -11,9 +11,12 @@ class Language:
     summary: str
     # OTEL_EXPORTER_OTLP_PROTOCOL: the SDK's own default, so the bootstrap and the env agree with it.
     otlp_protocol: str
-    # OTEL_PROPAGATORS values the generated bootstrap can build; None: the SDK's autoconfiguration
-    # reads OTEL_PROPAGATORS itself and the planner has nothing to refuse.
-    propagators: frozenset[str] | None = None
+    # OTEL_PROPAGATORS values the generated output provides (builds in code, or installs the
+    # package for); the one list per language the planner, the SDK target and its notes read.
+    propagators: frozenset[str] = frozenset({"tracecontext", "baggage"})
+    # True: the bootstrap builds propagators in code, so any other is refused (TG001). False: the
+    # SDK reads OTEL_PROPAGATORS itself, and an unprovided one is only noted in the README.
+    refuses_other_propagators: bool = False
 
     @property
     def template_dir(self) -> str:

@@ -8,4 +8,5 @@ LANGUAGE = Language(
     summary="Go SDK (otlptracegrpc), tracing package",
     otlp_protocol="grpc",
     propagators=frozenset({"tracecontext", "baggage", "b3", "b3multi", "jaeger"}),
+    refuses_other_propagators=True,
 )

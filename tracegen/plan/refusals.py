@@ -29,7 +29,7 @@ MAX_NAME_BYTES = 200
 # output constructs propagators in code, the other SDKs read OTEL_PROPAGATORS through their own
 # autoconfiguration and have nothing to refuse).
 SUPPORTED_PROPAGATORS = {name: lang.propagators for name, lang in languages.LANGUAGES.items()
-                         if lang.propagators is not None}
+                         if lang.refuses_other_propagators}
 
 
 @dataclass(frozen=True)

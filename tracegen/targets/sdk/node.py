@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from jinja2 import Environment
 
-from tracegen import encoding
+from tracegen import encoding, languages
 from tracegen.plan import model as pm
 from tracegen.targets import templating
 from tracegen.targets.artifact import Artifact
@@ -119,8 +119,9 @@ def setup(service: pm.ServicePlan) -> Setup:
     unique = tuple(dict.fromkeys(chosen))
     packages = {*BASE_PACKAGES, *(i.package for i in unique),
                 *(PROPAGATOR_PACKAGES[p] for p in service.propagators if p in PROPAGATOR_PACKAGES)}
-    unknown = [p for p in service.propagators if p not in PROPAGATOR_PACKAGES and p not in ("tracecontext", "baggage")]
-    notes.extend(f"propagator {p}: not emitted (tracecontext, baggage, b3, b3multi, jaeger are supported)" for p in unknown)
+    provided = languages.get("node").propagators
+    notes.extend(f"propagator {p}: not emitted ({', '.join(sorted(provided))} are supported)"
+                 for p in service.propagators if p not in provided)
     return Setup(unique, tuple(sorted(packages)), tuple(notes), tuple(messaging_notes))
 
 
