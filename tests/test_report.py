@@ -37,6 +37,7 @@ sampling:
   tail:
     policies:
       - {name: keep-errors, type: errors}
+      - {name: keep-slow, type: latency, threshold_ms: 500}
       - {name: baseline, type: probabilistic, percentage: 10}
 environments:
   prod: {platform: {local: {}}}
