@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, seed, settings
 from hypothesis import strategies as st
 
 from tracegen.blueprint.hcl import dumps as hcl_dumps
@@ -33,13 +33,18 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = {path.name: parse_yaml(path.read_text(encoding="utf-8"), path.name)[0]
             for path in sorted((ROOT / "blueprints").glob("*.yaml"))}
 EXAMPLES_TEXT = {path.name: path.read_text(encoding="utf-8") for path in sorted((ROOT / "blueprints").glob("*.yaml"))}
-BUDGET = settings(
+SEED = os.environ.get("TRACEGEN_FUZZ_SEED")
+_SETTINGS = settings(
     max_examples=int(os.environ.get("TRACEGEN_FUZZ_EXAMPLES", "20")),
     deadline=None,
     database=None,
-    derandomize="TRACEGEN_FUZZ_SEED" not in os.environ,
+    derandomize=SEED is None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
+
+
+def BUDGET(test):  # noqa: N802 - used as a decorator like hypothesis' own
+    return seed(int(SEED))(_SETTINGS(test)) if SEED else _SETTINGS(test)
 
 EXTREME_NUMBERS = [math.inf, -math.inf, math.nan, 1e308, -1e308, -1, 0, 2 ** 64, -(2 ** 63), 0.1, 1e-308]
 SCALARS = st.one_of(
