@@ -41,13 +41,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tracegen import versions
 from tracegen.errors import BlueprintError
 
 CORE = "go.opentelemetry.io/collector"
 CONTRIB = "github.com/open-telemetry/opentelemetry-collector-contrib"
 
-# Oldest collector version whose names were checked (every module's metadata.yaml at 0.120.0).
-MIN_SUPPORTED_COLLECTOR_VERSION = "0.120.0"
+# The supported range lives with every other pinned version (versions.py): the oldest whose names
+# were checked (every module's metadata.yaml at 0.120.0), the newest checked (0.165.0).
+MIN_SUPPORTED_COLLECTOR_VERSION = versions.MIN_SUPPORTED_COLLECTOR_VERSION
+NEWEST_VERIFIED_COLLECTOR_VERSION = versions.NEWEST_VERIFIED_COLLECTOR_VERSION
 
 KINDS = ("receiver", "processor", "exporter", "connector", "extension")
 
@@ -188,6 +191,10 @@ def _check_supported(version: str) -> tuple[int, int, int]:
         raise UnsupportedCollectorVersion(
             f"collector {version} is older than {MIN_SUPPORTED_COLLECTOR_VERSION}, the oldest whose component "
             f"names tracegen has verified")
+    if parsed > parse_version(NEWEST_VERIFIED_COLLECTOR_VERSION):
+        raise UnsupportedCollectorVersion(
+            f"collector {version} is newer than {NEWEST_VERIFIED_COLLECTOR_VERSION}, the newest whose component "
+            f"names tracegen has verified (components may have been renamed since)")
     return parsed
 
 

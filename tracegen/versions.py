@@ -12,6 +12,11 @@ real-consumer tests tell you whether the new versions still accept what tracegen
 COLLECTOR_VERSION = "0.160.0"
 # The builder (ocb) is released with the collector core.
 BUILDER_VERSION = COLLECTOR_VERSION
+# The collector versions tracegen writes configs for: tracegen/components.py has verified every
+# component's name (and module version) from the oldest to the newest. A blueprint asking for
+# another `topology.collector_version` gets a positioned error (components.check_supported).
+MIN_SUPPORTED_COLLECTOR_VERSION = "0.120.0"
+NEWEST_VERIFIED_COLLECTOR_VERSION = "0.165.0"
 
 # Kubernetes API version the manifests are validated against (kubernetes-validate ships its
 # OpenAPI schemas); the manifests use only APIs that are GA in it (ValidatingAdmissionPolicy v1: 1.30).
