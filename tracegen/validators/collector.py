@@ -9,12 +9,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tracegen.errors import ToolError
+from tracegen.plan.collector_privacy import K8S_NODE_ENV
+from tracegen.plan.collectors import MODES_DIRECTORY
 from tracegen.validators import Check
 
 NAME = "otelcol validate"
 # Variables components read from the process environment at start (not through ${env:...}):
 # k8s_attributes refuses to load without the node name its DaemonSet passes from spec.nodeName.
-RUNTIME_ENV = {"K8S_NODE_NAME": "validate-node"}
+RUNTIME_ENV = {K8S_NODE_ENV: "validate-node"}
 KINDS = {"collector-config", "collector-distribution"}
 
 
@@ -42,7 +44,7 @@ def validate(directory: Path, entries: list[dict]) -> Iterator[Check]:
                 yield Check(entry["path"], NAME, "skip", str(error).splitlines()[0])
             continue
         yield Check(manifests[0]["path"], "collector builder", "ok", str(binary))
-        overlays = [e for e in configs if "/modes/" in e["path"]]
+        overlays = [e for e in configs if f"/{MODES_DIRECTORY}/" in e["path"]]
         bases = [e for e in configs if e not in overlays]
         for entry in bases:
             result = validate_config(binary, [directory / entry["path"]], env=RUNTIME_ENV)
