@@ -25,6 +25,7 @@ Good:
       tail:
         policies:
           - {name: keep-errors, type: errors}
+          - {name: keep-slow, type: latency, threshold_ms: 500}
           - {name: baseline, type: probabilistic, percentage: 10}
 """
 

@@ -24,6 +24,8 @@ Good:
       tail:
         policies:
           - {name: keep-errors, type: errors}
+          - {name: keep-slow, type: latency, threshold_ms: 500}
+          - {name: baseline, type: probabilistic, percentage: 10}
 """
 
 from __future__ import annotations

@@ -20,7 +20,9 @@ Good:
       tail:
         decision_wait: 10s
         policies:
+          - {name: keep-errors, type: errors}
           - {name: keep-slow, type: latency, threshold_ms: 5000}
+          - {name: baseline, type: probabilistic, percentage: 10}
 """
 
 from __future__ import annotations

@@ -28,6 +28,8 @@ Good:
         decision_wait: 10s
         policies:
           - {name: keep-errors, type: errors}
+          - {name: keep-slow, type: latency, threshold_ms: 500}
+          - {name: baseline, type: probabilistic, percentage: 10}
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ Bad:
 
 Good:
 
+    standards:
+      sampling_targets: {errors: 0.1, slow: 0.1, coverage: 0.1}
     mesh:
       istio: {sampling_percentage: 10}
     sampling:
