@@ -48,6 +48,12 @@ def _mode(model: rt.SamplingModel, mode: str | None) -> str:
     return mode or model.mode
 
 
+def _derived(env: pm.EnvironmentPlan) -> list[str]:
+    metrics = env.derived_metrics
+    return [name for on, name in ((metrics.span_metrics, "span metrics"), (metrics.service_graph, "service graph"))
+            if on]
+
+
 # --------------------------------------------------------------------------- JSON
 def _retention(value: rt.Retention) -> dict:
     return {"errors": _round(value.errors), "slow": _round(value.slow), "healthy": _round(value.healthy),
@@ -87,6 +93,10 @@ def environment_data(env: pm.EnvironmentPlan, model: rt.SamplingModel, mode: str
         "assumptions": {"error_rate": model.assumptions.error_rate, "slow_rate": model.assumptions.slow_rate,
                         "span_bytes": model.assumptions.span_bytes,
                         "spans_per_trace": _round(model.spans_per_trace)},
+        # The gateways compute span metrics and the service graph on every recorded span (a pipeline
+        # that does not tail-sample), so RED rates are off only by what head sampling dropped.
+        "derived_metrics": {"computed": _derived(env), "spans_per_sec": _round(chosen.volumes.gateway_spans_per_sec),
+                            "share_of_traffic": _round(chosen.retention.coverage)},
         "tail_sampling": None if tail is None else {
             "replicas": model.replicas, "decision_wait_s": tail.decision_wait_s, "num_traces": tail.num_traces,
             "expected_new_traces_per_sec": tail.expected_new_traces_per_sec,
@@ -146,6 +156,12 @@ def environment_text(env: pm.EnvironmentPlan, model: rt.SamplingModel, mode: str
               f"  spans/s exported             {_n(v.exported_spans_per_sec)} to each backend"]
     for backend in v.backends:
         lines.append(f"    {backend.name:<26} {_n(backend.spans_per_sec)} spans/s, {backend.gb_per_day:,.1f} GB/day")
+    derived = _derived(env)
+    if derived:
+        scale = "" if chosen.retention.coverage >= 1 else \
+            f"; RED counts are {rt.pct(chosen.retention.coverage)} of real traffic (head sampling)"
+        lines.append(f"  {' and '.join(derived):<28} from all {_n(v.gateway_spans_per_sec)} recorded spans/s, "
+                     f"before the tail decision{scale}")
     if v.num_traces:
         memory = f" of a {v.memory_limit_bytes / MIB:,.0f} MiB memory_limiter" if v.memory_limit_bytes else ""
         lines.append(f"  tail buffer per replica      {v.num_traces:,} traces = {v.tail_buffer_bytes / MIB:,.1f} MiB{memory}")
