@@ -46,7 +46,8 @@ class ConnectorMetric:
 # sources at the pinned module versions: spanmetricsconnector v0.160.0 (DefaultNamespace
 # "traces.span.metrics", duration in ms unless the useSecondAsDefaultMetricsUnit gate is on) and
 # servicegraphconnector v0.158.0 (server/client latency in seconds; the legacy
-# `..._request_duration` name only behind its feature gate).
+# `..._request_duration` name only behind its feature gate). The Prometheus names were scraped from
+# a 0.160.0 build fed client/server spans (request_failed_total appears once a request fails).
 SPAN_METRICS_NAMESPACE = "traces.span.metrics"
 CONNECTOR_METRICS: dict[str, tuple[ConnectorMetric, ...]] = {
     cc.SPAN_METRICS: (

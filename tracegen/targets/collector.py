@@ -50,7 +50,7 @@ def _readme(env: pm.EnvironmentPlan, collectors: CollectorSet) -> str:
         env=env, gateways=gateways, sampler_tier="gateway" if gateways else "agent",
         samplers=gateways or [c.path for c in collectors.configs if c.role == "agent" and not c.is_overlay],
         gateway_work=gateway_work, scrubs=scrubs,
-        secrets=list(collectors.secrets),
+        secrets=list(collectors.secrets), metrics=collectors.metrics,
         modes=[c.mode for c in collectors.overlays],
         start_mode=env.tail_sampling.active_mode if env.tail_sampling else None,
         baseline=sampling.BASELINE_MODE, kubernetes="kubernetes" in {t.platform for t in env.agents},
