@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tracegen import encoding
 from tracegen.blueprint.loader import load_text
 from tracegen.plan.builder import build_plan
 from tracegen.targets import sdk
@@ -148,9 +149,10 @@ def test_java_declarative_config_exports_otlp_http_to_the_agent(checkout):
 
 
 def test_properties_values_are_escaped():
-    assert java_target._properties_value("a\\b") == "a\\\\b"
-    assert java_target._properties_value(" x") == "\\ x"
-    assert java_target._properties_value("zürich") == "z\\u00fcrich"
+    assert encoding.properties_value("a\\b") == "a\\\\b"
+    assert encoding.properties_value(" x") == "\\ x"
+    assert encoding.properties_value("zürich") == "z\\u00fcrich"
+    assert encoding.properties_value("a\nb=c") == "a\\nb=c"   # a line feed cannot start a new key
 
 
 # ------------------------------------------------------------------------------------------- Go
