@@ -66,7 +66,8 @@ def test_rps_scales_the_volumes_not_the_shares():
     peak = plan_json(CHECKOUT, "--env", "prod")["environments"]["prod"]
     half = plan_json(CHECKOUT, "--env", "prod", "--rps", "200")["environments"]["prod"]
     assert half["volumes"]["traces_per_sec"] == 200
-    assert half["volumes"]["exported_spans_per_sec"] == pytest.approx(peak["volumes"]["exported_spans_per_sec"] / 2, rel=1e-5)
+    assert half["volumes"]["exported_spans_per_sec"] == pytest.approx(
+        peak["volumes"]["exported_spans_per_sec"] / 2, rel=1e-5)
     assert half["retention"] == peak["retention"]
     # Above the declared peak the baseline cap holds the healthy volume: the share falls.
     triple = plan_json(CHECKOUT, "--env", "prod", "--rps", "1200")["environments"]["prod"]

@@ -148,7 +148,8 @@ def environment_text(env: pm.EnvironmentPlan, model: rt.SamplingModel, mode: str
     where = "at the declared peak" if rps is None else "at --rps"
     a = model.assumptions
     lines += ["", f"Volumes {where}: {_n(v.traces_per_sec)} root requests/s, {model.spans_per_trace:.1f} spans per "
-                  f"trace, {a.span_bytes} B per span; errors {rt.pct(a.error_rate)}, slow {rt.pct(a.slow_rate)} assumed",
+                  f"trace, {a.span_bytes} B per span; errors {rt.pct(a.error_rate)}, "
+                  f"slow {rt.pct(a.slow_rate)} assumed",
               f"  traces recorded/s            {_n(v.traces_recorded_per_sec)}",
               f"  spans recorded/s             {_n(v.spans_per_sec)}",
               f"  spans/s into the gateways    {_n(v.gateway_spans_per_sec)} "
@@ -164,7 +165,8 @@ def environment_text(env: pm.EnvironmentPlan, model: rt.SamplingModel, mode: str
                      f"before the tail decision{scale}")
     if v.num_traces:
         memory = f" of a {v.memory_limit_bytes / MIB:,.0f} MiB memory_limiter" if v.memory_limit_bytes else ""
-        lines.append(f"  tail buffer per replica      {v.num_traces:,} traces = {v.tail_buffer_bytes / MIB:,.1f} MiB{memory}")
+        lines.append(f"  tail buffer per replica      {v.num_traces:,} traces = "
+                     f"{v.tail_buffer_bytes / MIB:,.1f} MiB{memory}")
     if v.baseline_cap_spans_per_sec is not None:
         lines.append(f"  baseline cap per replica     {_n(v.baseline_cap_spans_per_sec)} spans/s")
     if len(model.modes) > 1:

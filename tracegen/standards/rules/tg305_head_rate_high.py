@@ -45,7 +45,8 @@ def check(loaded: LoadedBlueprint) -> Iterator[Hit]:
                 continue
             service = stage.stage.removeprefix("sdk:")
             if model.strategy == COLLECTOR and stage.ratio < 1:
-                yield Hit(stage.path, f"the {service} SDK is set to sample {pct(stage.ratio)} of the root traces it starts "
+                yield Hit(stage.path, f"the {service} SDK is set to sample {pct(stage.ratio)} of the root traces "
+                                      "it starts "
                                       "while the collector decides: record every trace (remove the ratio) or "
                                       "declare sampling.strategy: edge_head with its lowered targets",
                           environment=env)
