@@ -11,6 +11,7 @@ encoded literals to the real tools: node, javac and java (Properties.load), gofm
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,6 +173,12 @@ def view(path: str, text: str, value: str):
     return text
 
 
+@functools.lru_cache(maxsize=4096)
+def _frozen_view(path: str, text: str) -> str:
+    """The harmless build's view of a file, computed once: it is compared with every payload build."""
+    return json.dumps(view(path, text, PLACEHOLDER), sort_keys=True, default=list)
+
+
 def differences(baseline: Outcome, built: Outcome, payload: str) -> list[str]:
     problems = []
     if set(baseline.files) != set(built.files):
@@ -188,7 +195,7 @@ def differences(baseline: Outcome, built: Outcome, payload: str) -> list[str]:
         except Exception as exc:  # noqa: BLE001 - a file its consumer cannot read is the finding
             problems.append(f"{path}: does not parse: {exc}")
             continue
-        if mine != view(path, baseline.files[path], PLACEHOLDER):
+        if json.dumps(mine, sort_keys=True, default=list) != _frozen_view(path, baseline.files[path]):
             problems.append(f"{path}: differs from the harmless build beyond the value")
     return problems
 
@@ -296,3 +303,38 @@ def test_generated_files_parse_with_their_own_tools(data_builds, tmp_path):
     for (name, text), shell in zip(expected_envs, consumers.sh_env(envs)):
         assert shell == consumers.systemd_env(text), name
         assert PAYLOADS[name] in consumers.resource_attributes(shell["OTEL_RESOURCE_ATTRIBUTES"]).values(), name
+
+
+COLLECTOR_PAYLOADS = ("collector_env", "collector_file", "declarative_env", "dollar_dollar", "double_quote",
+                      "backslash", "jinja", "command_substitution", "non_bmp")
+
+
+@pytest.mark.e2e
+def test_the_collector_reads_blueprint_text_as_text(data_builds, tmp_path):
+    """`otelcol print-config` (the real confmap resolution) shows each payload as it was written."""
+    from tracegen import versions
+    from tracegen.toolchain.collector import build_test_distribution
+
+    otelcol = build_test_distribution(versions.COLLECTOR_VERSION)
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent-home", "HONEYCOMB_API_KEY": "k", "VENDOR_TOKEN": "t"}
+    for name in COLLECTOR_PAYLOADS:
+        built = data_builds[name]
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(built.files["vm/collector/gateway.yaml"])
+        result = consumers.run([str(otelcol), "print-config", f"--config=file:{path}", "--mode=unredacted",
+                                "--validate=false", "--format=json"], env=env)
+        assert result.returncode == 0, result.stderr
+        strings = set(_strings(json.loads(result.stdout)))
+        assert PAYLOADS[name] in strings, name
+        assert "/nonexistent-home" not in "".join(strings), name
+
+
+def _strings(data):
+    if isinstance(data, str):
+        yield data
+    elif isinstance(data, dict):
+        for value in data.values():
+            yield from _strings(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _strings(value)
