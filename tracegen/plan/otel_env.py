@@ -9,7 +9,9 @@ from urllib.parse import quote
 from tracegen.plan import model as pm
 
 # OTEL_RESOURCE_ATTRIBUTES is a W3C-baggage-like list: ',' '=' '%' and spaces must be percent-encoded.
-_SAFE = "!#$&'()*+-./:;<>?@[]^_`{|}~"
+# Everything else but these is encoded too (every SDK percent-decodes): no shell, systemd or docker
+# reader then sees a quote, `$`, `;` or backtick, and Java's decoder cannot turn a `+` into a space.
+_SAFE = "-._~:/@"
 
 
 def ratio_text(ratio: float) -> str:

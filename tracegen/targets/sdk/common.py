@@ -14,7 +14,9 @@ def directory(env: pm.EnvironmentPlan, service: pm.ServicePlan) -> str:
 
 
 def env_file(env: pm.EnvironmentPlan, service: pm.ServicePlan, source: str) -> Artifact:
-    """`otel.env`: KEY=value lines, readable by systemd EnvironmentFile, docker --env-file and shells."""
+    """`otel.env`: KEY=value lines that systemd's EnvironmentFile= and a POSIX shell read alike; a value
+    that needs quoting (tracegen.encoding.env_file_value) is double-quoted, which docker --env-file
+    would keep as part of the value."""
     lines = [f"{name}={encoding.env_file_value(value)}" for name, value in service.otel_env]
     return Artifact(path=f"{directory(env, service)}/otel.env", kind="sdk-env", content=header(source) + "\n".join(lines) + "\n",
                     environment=env.name, service=service.name, language=service.language)
