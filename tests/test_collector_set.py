@@ -70,3 +70,39 @@ def test_connector_metric_names_follow_the_connectors_in_use():
         assert ("traces_span_metrics_calls_total" in metrics) == ("connector/span_metrics" in connectors)
         assert ("traces_service_graph_request_total" in metrics) == ("connector/service_graph" in connectors)
         assert {m.connector for m in env.collectors.metrics} == connectors
+
+
+def _env_file(text: str) -> list[tuple[str, str]]:
+    """NAME=value lines as `sh` reads them (values double-quoted with backslash escapes, or bare)."""
+    import shlex
+
+    pairs = []
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            pairs.append((name, shlex.split(value)[0] if value else ""))
+    return pairs
+
+
+def test_every_output_gives_a_service_the_same_otel_variables():
+    """Kubernetes env patch, VM env file and otel.env all write ServicePlan.otel_env."""
+    seen = set()
+    for name in ("checkout", "vm-fleet"):
+        plan = plan_of(name)
+        artifacts = {a.path: a.content for a in build_all(plan)}
+        for env in plan.environments:
+            for service in env.services:
+                expected = list(service.otel_env)
+                assert _env_file(artifacts[f"{env.name}/sdk/{service.name}/otel.env"]) == expected
+                seen.add("otel.env")
+                patch = artifacts.get(f"{env.name}/kubernetes/apps/{service.name}/otel-env.yaml")
+                if patch is not None:
+                    (container,) = yaml.safe_load(patch)["spec"]["template"]["spec"]["containers"]
+                    assert [(e["name"], e["value"]) for e in container["env"]] == expected
+                    seen.add("kubernetes")
+                vm = artifacts.get(f"{env.name}/ansible/files/otel-env/{service.name}.env")
+                if vm is not None:
+                    assert _env_file(vm) == expected
+                    seen.add("ansible")
+    assert seen == {"otel.env", "kubernetes", "ansible"}
+    assert ("OTEL_METRICS_EXPORTER", "none") in expected and ("OTEL_LOGS_EXPORTER", "none") in expected
