@@ -61,8 +61,8 @@ def test_java_agent_properties_follow_the_plan(checkout):
     assert set(props["otel.resource.attributes"].split(",")) == {
         "deployment.environment.name=prod", "service.owner=payments", "service.version=2.8.0"}
     assert props["otel.propagators"] == "tracecontext,baggage"
-    assert props["otel.traces.sampler"] == "parentbased_traceidratio"
-    assert props["otel.traces.sampler.arg"] == "0.1"
+    assert props["otel.traces.sampler"] == "parentbased_always_on"   # checkout: the gateways decide
+    assert props["otel.traces.sampler.arg"] == "1"
     # The agent's 2.x default: OTLP over HTTP to the agent tier's 4318.
     assert props["otel.exporter.otlp.protocol"] == "http/protobuf"
     assert props["otel.exporter.otlp.endpoint"] == "http://otel-agent.observability.svc.cluster.local:4318"
@@ -74,8 +74,12 @@ def test_java_agent_properties_follow_the_plan(checkout):
     assert not [k for k in props if "kafka" in k or "rabbit" in k]
 
 
-def test_staging_override_reaches_the_java_sampler(checkout):
-    props = properties(checkout["staging/sdk/payments/otel-javaagent.properties"])
+def _staging_head_rate(data):
+    data["environments"]["staging"].setdefault("overrides", {})["sampling"] = {"head": {"edge_rate": 0.25}}
+
+
+def test_staging_override_reaches_the_java_sampler():
+    props = properties(render("checkout", _staging_head_rate)["staging/sdk/payments/otel-javaagent.properties"])
     assert props["otel.traces.sampler.arg"] == "0.25"
     assert "deployment.environment.name=staging" in props["otel.resource.attributes"]
 
@@ -145,7 +149,7 @@ def test_java_declarative_config_exports_otlp_http_to_the_agent(checkout):
     exporter = config["tracer_provider"]["processors"][0]["batch"]["exporter"]
     assert exporter["otlp_http"]["endpoint"].endswith(":4318/v1/traces}")
     root = config["tracer_provider"]["sampler"]["parent_based"]["root"]["trace_id_ratio_based"]
-    assert root["ratio"].endswith(":-0.1}")
+    assert root["ratio"].endswith(":-1}")
 
 
 def test_properties_values_are_escaped():
@@ -172,7 +176,7 @@ def test_go_bootstrap_follows_the_plan(checkout):
     code = checkout["prod/sdk/fulfillment/tracing.go"]
     assert f'semconv "go.opentelemetry.io/otel/semconv/{SDK_VERSIONS_GO["semconv"]}"' in code
     assert 'Endpoint = "http://otel-agent.observability.svc.cluster.local:4317"' in code
-    assert "SampleRatio = 0.1\n" in code
+    assert "SampleRatio = 1.0\n" in code
     assert "sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))" in code
     assert "sdktrace.WithBatcher(exporter)" in code
     assert "propagation.TraceContext{},\n\t\tpropagation.Baggage{}," in code
@@ -180,7 +184,7 @@ def test_go_bootstrap_follows_the_plan(checkout):
     assert 'attribute.String("deployment.environment.name", "prod")' in code
     assert "span.SetStatus(codes.Error, err.Error())" in code
     assert "otelconf.NewSDK" in code
-    assert "SampleRatio = 0.25\n" in checkout["staging/sdk/fulfillment/tracing.go"]
+    assert "SampleRatio = 0.25\n" in render("checkout", _staging_head_rate)["staging/sdk/fulfillment/tracing.go"]
 
 
 def test_go_helpers_only_as_declared(checkout):

@@ -53,7 +53,7 @@ def kinds(env, svc) -> dict[str, str]:
 def test_node_bootstrap_carries_the_blueprint(prod):
     files = render(prod, service(prod, "checkout"))
     code = files["tracing.js"]
-    assert "samplerRatio: 0.1," in code
+    assert "samplerRatio: 1," in code
     assert "new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) })" in code
     assert 'propagators: ["tracecontext", "baggage"],' in code
     assert 'otlpEndpoint: "http://otel-agent.observability.svc.cluster.local:4317",' in code
@@ -131,7 +131,7 @@ def test_node_messaging_helpers_and_logger(prod):
 def test_python_setup_carries_the_blueprint(prod):
     files = render(prod, service(prod, "inventory"))
     code = files["tracing.py"]
-    assert '"sampler_ratio": 0.1,' in code and "ParentBased(TraceIdRatioBased(ratio))" in code
+    assert '"sampler_ratio": 1,' in code and "ParentBased(TraceIdRatioBased(ratio))" in code
     assert '"propagators": ("tracecontext", "baggage"),' in code
     assert '"otlp_endpoint": "http://otel-agent.observability.svc.cluster.local:4317",' in code
     assert '"service.name": "inventory",' in code and '"service.version": "5.0.3",' in code
@@ -225,7 +225,7 @@ def test_declarative_configuration(prod, name):
     config = yaml.safe_load(files[declarative.FILE_NAME])
     assert config["file_format"] == "1.0"
     assert config["tracer_provider"]["sampler"] == {
-        "parent_based": {"root": {"trace_id_ratio_based": {"ratio": "${OTEL_TRACES_SAMPLER_ARG:-0.1}"}}}}
+        "parent_based": {"root": {"trace_id_ratio_based": {"ratio": "${OTEL_TRACES_SAMPLER_ARG:-1}"}}}}
     exporter = config["tracer_provider"]["processors"][0]["batch"]["exporter"]
     assert exporter == {"otlp_grpc": {"endpoint": f"${{OTEL_EXPORTER_OTLP_ENDPOINT:-{svc.otlp_endpoint}}}"}}
     assert config["propagator"]["composite"] == [{"tracecontext": None}, {"baggage": None}]
