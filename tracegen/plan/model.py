@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from tracegen.plan.collectors import CollectorSet
-    from tracegen.plan.retention import SamplingModel
+    from tracegen.plan.sampling_model import SamplingModel
 
 Role = Literal["agent", "gateway"]
 PlatformKind = Literal["kubernetes", "vm", "local"]
