@@ -83,7 +83,9 @@ def environment_data(env: pm.EnvironmentPlan, model: rt.SamplingModel, mode: str
         "mode": chosen.name,
         "strategy": model.strategy,
         "chain": [{"stage": s.stage, "kind": s.kind, "keeps": _round(s.keeps), "label": s.label,
-                   "setting": ".".join(str(p) for p in s.path) or None} for s in model.chain],
+                   "setting": ".".join(str(p) for p in s.path) or None, "roots": list(s.roots),
+                   "share_of_root_traffic": _round(s.weight) if s.kind == "head" else None}
+                  for s in model.chain],
         "retention": _retention(chosen.retention),
         "targets": {"errors": model.targets.errors, "slow": model.targets.slow, "coverage": model.targets.coverage,
                     "healthy_min": model.targets.healthy_min, "healthy_max": model.targets.healthy_max},
