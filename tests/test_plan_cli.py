@@ -120,3 +120,16 @@ def test_bad_blueprint_is_one_positioned_line(tmp_path):
     result = CliRunner().invoke(main, ["plan", str(blueprint)])
     assert result.exit_code == 2
     assert "bad.yaml:3" in result.output
+
+
+def test_traffic_assumptions_can_be_overridden_for_a_what_if():
+    """What the gateways export when 10 % of requests fail (the e2e run's traffic), not the blueprint's 1 %."""
+    base = plan_json(CHECKOUT, "--env", "prod", "--rps", "50")["environments"]["prod"]
+    spike = plan_json(CHECKOUT, "--env", "prod", "--rps", "50", "--error-rate", "0.1")["environments"]["prod"]
+    assert spike["assumptions"]["error_rate"] == 0.1 and base["assumptions"]["error_rate"] == 0.01
+    matched = 1 - (1 - 0.1) * (1 - 0.05) * (1 - 0.01)     # errors, slow, keep-enterprise
+    kept = matched + (1 - matched) * 0.10
+    assert spike["volumes"]["exported_spans_per_sec"] == pytest.approx(spike["volumes"]["spans_per_sec"] * kept,
+                                                                       rel=1e-4)
+    assert spike["retention"] == base["retention"]          # shares per class do not depend on the mix
+    assert run(CHECKOUT, "--slow-rate", "1.5").exit_code == 2

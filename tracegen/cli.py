@@ -207,8 +207,12 @@ def build(blueprint: str, out_dir: str, fmt: str, strict: bool, force: bool, onl
 @click.option("--mode", help="Show this sampling mode's retention and volumes (default: the starting mode).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--rps", type=float, help="Volumes at this many root requests/s (default: the declared peak).")
+@click.option("--error-rate", type=float, help="Share of requests that fail (default: sampling.assumptions).")
+@click.option("--slow-rate", type=float, help="Share of requests above the latency threshold (default: "
+                                              "sampling.assumptions).")
 @handle_errors
-def plan_command(blueprint: str, env: str | None, mode: str | None, fmt: str, rps: float | None) -> None:
+def plan_command(blueprint: str, env: str | None, mode: str | None, fmt: str, rps: float | None,
+                 error_rate: float | None, slow_rate: float | None) -> None:
     """Print each environment's sampling decision chain, the share of error, slow and healthy traces
     kept (against standards.sampling_targets), and the volumes into the gateways and to each backend."""
     from tracegen.blueprint.loader import load
@@ -216,7 +220,8 @@ def plan_command(blueprint: str, env: str | None, mode: str | None, fmt: str, rp
     from tracegen.plan.report import render
 
     loaded = load(blueprint)
-    click.echo(render(loaded, build_plan(loaded, _display_path(blueprint)), fmt, env, mode, rps), nl=False)
+    assume = {k: v for k, v in (("error_rate", error_rate), ("slow_rate", slow_rate)) if v is not None}
+    click.echo(render(loaded, build_plan(loaded, _display_path(blueprint)), fmt, env, mode, rps, assume), nl=False)
 
 
 @main.command()

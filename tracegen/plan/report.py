@@ -6,8 +6,9 @@ model at another root request rate, with the configuration the plan sized at the
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
-from tracegen.blueprint.loader import LoadedBlueprint
+from tracegen.blueprint.loader import EnvironmentView, LoadedBlueprint
 from tracegen.errors import UsageError
 from tracegen.plan import model as pm
 from tracegen.plan import retention as rt
@@ -22,20 +23,33 @@ def _round(value: float | None, digits: int = 6) -> float | None:
     return float(f"{value:.{digits}g}")
 
 
-def models(loaded: LoadedBlueprint, plan: pm.Plan, env: str | None, rps: float | None
-           ) -> list[tuple[pm.EnvironmentPlan, rt.SamplingModel]]:
+def _assuming(view: EnvironmentView, assume: dict[str, float]) -> EnvironmentView:
+    """The environment with other traffic assumptions (what if errors spike to 10 %?)."""
+    sampling = view.blueprint.sampling
+    assumptions = sampling.assumptions.model_copy(update=assume)
+    blueprint = view.blueprint.model_copy(
+        update={"sampling": sampling.model_copy(update={"assumptions": assumptions})})
+    return replace(view, blueprint=blueprint)
+
+
+def models(loaded: LoadedBlueprint, plan: pm.Plan, env: str | None, rps: float | None,
+           assume: dict[str, float] | None = None) -> list[tuple[pm.EnvironmentPlan, rt.SamplingModel]]:
     known = [e.name for e in plan.environments]
     if env is not None and env not in known:
         raise UsageError(f"no environment '{env}'; the blueprint has {', '.join(known)}")
     if rps is not None and rps < 0:
         raise UsageError("--rps must be zero or more root requests per second")
+    for name, value in (assume or {}).items():
+        if not 0 <= value <= 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be a share between 0 and 1")
     result = []
     for environment in plan.environments:
         if env is not None and environment.name != env:
             continue
         model = environment.sampling
-        if rps is not None:
-            model = rt.evaluate(loaded.environments[environment.name],
+        if rps is not None or assume:
+            view = loaded.environments[environment.name]
+            model = rt.evaluate(_assuming(view, assume) if assume else view,
                                 sampling_tier(environment.agents, environment.gateway), rps)
         result.append((environment, model))
     return result
@@ -107,9 +121,10 @@ def environment_data(env: pm.EnvironmentPlan, model: rt.SamplingModel, mode: str
 
 
 def render_json(loaded: LoadedBlueprint, plan: pm.Plan, env: str | None = None, mode: str | None = None,
-                rps: float | None = None) -> str:
+                rps: float | None = None, assume: dict[str, float] | None = None) -> str:
     data = {"blueprint": plan.blueprint_name, "rps": rps,
-            "environments": {e.name: environment_data(e, m, mode) for e, m in models(loaded, plan, env, rps)}}
+            "environments": {e.name: environment_data(e, m, mode)
+                             for e, m in models(loaded, plan, env, rps, assume)}}
     return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
 
@@ -182,11 +197,12 @@ def environment_text(env: pm.EnvironmentPlan, model: rt.SamplingModel, mode: str
 
 
 def render_text(loaded: LoadedBlueprint, plan: pm.Plan, env: str | None = None, mode: str | None = None,
-                rps: float | None = None) -> str:
-    return "\n".join(environment_text(e, m, mode, rps) for e, m in models(loaded, plan, env, rps))
+                rps: float | None = None, assume: dict[str, float] | None = None) -> str:
+    return "\n".join(environment_text(e, m, mode, rps) for e, m in models(loaded, plan, env, rps, assume))
 
 
 def render(loaded: LoadedBlueprint, plan: pm.Plan, fmt: str, env: str | None = None, mode: str | None = None,
-           rps: float | None = None) -> str:
+           rps: float | None = None, assume: dict[str, float] | None = None) -> str:
+    """`assume` overrides sampling.assumptions (error_rate, slow_rate) for the figures."""
     renderer = render_json if fmt == "json" else render_text
-    return renderer(loaded, plan, env, mode, rps)
+    return renderer(loaded, plan, env, mode, rps, assume)
