@@ -47,9 +47,9 @@ def java_string(value: str) -> str:
     return _utf16_literal(value)
 
 
-def go_string(value: str) -> str:
-    """A Go interpreted string literal (`\\u`/`\\U` escapes; Go has no surrogate escapes)."""
-    _no_surrogates(value, "Go")
+def _ucs_literal(value: str, language: str) -> str:
+    """`\\u`/`\\U` escapes of whole code points: Go and Python read them alike (neither has surrogates)."""
+    _no_surrogates(value, language)
     out = []
     for c in value:
         if c in _SHORT:
@@ -59,22 +59,16 @@ def go_string(value: str) -> str:
         else:
             out.append(f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}")
     return '"' + "".join(out) + '"'
+
+
+def go_string(value: str) -> str:
+    """A Go interpreted string literal."""
+    return _ucs_literal(value, "Go")
 
 
 def python_string(value: str) -> str:
-    """A Python string literal (double quotes, `\\u`/`\\U` escapes: a non-BMP character stays one)."""
-    _no_surrogates(value, "Python")
-    out = []
-    for c in value:
-        if c in _SHORT:
-            out.append(_SHORT[c])
-        elif _printable_ascii(c):
-            out.append(c)
-        elif ord(c) < 0x100:
-            out.append(f"\\x{ord(c):02x}")
-        else:
-            out.append(f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}")
-    return '"' + "".join(out) + '"'
+    """A Python string literal (a non-BMP character stays one character)."""
+    return _ucs_literal(value, "Python")
 
 
 # Comment closers and openers of the languages we generate: broken with a space.
