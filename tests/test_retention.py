@@ -235,3 +235,12 @@ def test_good_fragment_reaches_the_targets_through_the_model(code):
         r, t = env.sampling.retention, env.sampling.targets
         assert (r.errors >= t.errors, r.slow >= t.slow, r.coverage >= t.coverage) == (True, True, True), \
             f"{code} Good fragment: {r}"
+
+
+def test_no_declared_peak_means_no_automatic_cap():
+    """A cap sized from a peak of zero would starve the baseline: without peak_rps there is none."""
+    text = BASE.replace(", peak_rps: 400", "")
+    env = _env(text)
+    assert env.sampling.volumes.baseline_cap_spans_per_sec is None
+    assert all("cap_spans_per_second" not in dict(p.params) for p in env.tail_sampling.policies)
+    assert env.sampling.retention.healthy == pytest.approx(0.10)

@@ -261,9 +261,10 @@ def baseline_cap(bp: bm.Blueprint, replicas: int, coverage: float) -> tuple[str,
             return "bytes", cap.bytes_per_second / replicas
         return "spans", cap.spans_per_second / replicas
     share = 1 - math.prod(1 - p.percentage / 100 for p in tail.policies if p.type == "probabilistic")
-    if share <= 0:
-        return None
-    return "spans", max(1.0, peak_spans_per_sec(bp) * coverage * share * CAP_HEADROOM / replicas)
+    peak = peak_spans_per_sec(bp) * coverage * share
+    if peak <= 0:
+        return None   # no declared peak (peak_rps, spans_per_request) to size it from: not capped
+    return "spans", max(1.0, peak * CAP_HEADROOM / replicas)
 
 
 def cap_spans(cap: tuple[str, float] | None, span_bytes: int) -> float | None:
