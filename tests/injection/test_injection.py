@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -338,3 +339,11 @@ def _strings(data):
     elif isinstance(data, list):
         for value in data:
             yield from _strings(value)
+
+
+def test_shell_words_read_back_by_sh():
+    values = [p for p in PAYLOADS.values() if "\0" not in p]
+    script = "printf '%s\\0' " + " ".join(encoding.shell_word(v) for v in values)
+    result = subprocess.run(["sh", "-c", script], capture_output=True, timeout=60)   # bytes: keep \r as it is
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode("utf-8").split("\0")[:-1] == values

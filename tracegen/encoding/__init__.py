@@ -6,8 +6,12 @@ through comes back from the consumer as the same data and never as code.
 
 - `text`: what counts as an unsafe character, and terminal-safe messages.
 - `code`: string literals of JavaScript, Java, Go and Python, and comment text.
-- `config`: java.util.Properties, dotenv / systemd EnvironmentFile, POSIX shell, collector config
-  (`$` -> `$$`) and SDK declarative config (`$` -> `$$`).
+- `config`: java.util.Properties, shell words, environment files (systemd EnvironmentFile= and POSIX `sh` read them
+  alike), collector config (`$` -> `$$`) and SDK declarative config (`$` -> `$$`).
+
+Ansible needs no encoder: no blueprint text reaches a place Jinja evaluates, because everything
+the Ansible target writes from the blueprint is a validated name, host or address (the env files it
+copies are not templated).
 """
 
 from tracegen.encoding.code import comment, go_string, java_string, js_string, python_string

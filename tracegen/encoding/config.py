@@ -56,7 +56,6 @@ _BARE = re.compile(r"^[A-Za-z0-9_.,:/=@%+\-]*$")
 # Inside double quotes, systemd (SHELL_NEED_ESCAPE) and POSIX sh both take a backslash as an escape
 # before exactly these four characters.
 _DOUBLE_QUOTED_SPECIALS = '"\\`$'
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def env_file_value(value: str) -> str:
@@ -70,14 +69,8 @@ def env_file_value(value: str) -> str:
     return '"' + "".join("\\" + c if c in _DOUBLE_QUOTED_SPECIALS else c for c in value) + '"'
 
 
-def env_file_line(name: str, value: str) -> str:
-    if not ENV_NAME.match(name):
-        raise ValueError(f"'{name}' is not an environment variable name")
-    return f"{name}={env_file_value(value)}"
-
-
 def shell_word(value: str) -> str:
-    """One POSIX shell word: single-quoted unless plainly safe."""
+    """One POSIX shell word: bare when plainly safe, else single-quoted (a `'` as `'\\''`)."""
     if value and _BARE.match(value):
         return value
     return "'" + value.replace("'", "'\\''") + "'"
