@@ -4,6 +4,7 @@ the plan (collector configs are serialised once, there) and by every target."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import yaml
@@ -11,11 +12,15 @@ import yaml
 from tracegen import encoding
 
 
-class _Dumper(yaml.SafeDumper):
+class _NoAliases:
     """Block style, no aliases, multi-line strings as literal blocks."""
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
+
+
+class _Dumper(_NoAliases, yaml.SafeDumper):
+    pass
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
@@ -24,6 +29,58 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 _Dumper.add_representer(str, _str)
+
+# libyaml's emitter (PyYAML's C extension) is ~10x faster and writes the same bytes as the Python
+# one for documents whose every string passes _same_in_libyaml; any other document, and PyYAML
+# without libyaml, takes the Python emitter. tests/test_serialize.py holds the two to that.
+_CDumper: type | None = None
+if getattr(yaml, "CSafeDumper", None) is not None:
+    class _CDumper(_NoAliases, yaml.CSafeDumper):  # type: ignore[no-redef]
+        pass
+
+    _CDumper.add_representer(str, _str)
+
+# Printed alike by both with allow_unicode: printable ASCII, line feeds and the printable BMP. Out:
+# controls and tabs (double-quoted, folded differently), NEL/LS/PS (line breaks in YAML 1.1), the
+# byte-order mark and characters beyond the BMP (libyaml escapes them).
+_UNLIKE = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
+
+
+def _same_string(text: str, key: bool) -> bool:
+    if _UNLIKE.search(text):
+        return False
+    if key:   # the emitters disagree on when a key is too long for `key:` and on empty keys
+        return text != "" and "\n" not in text and len(text.encode()) <= 100
+    # Multi-line text must stay a literal block: a space before a line break or at the end makes it
+    # double-quoted (folded differently), and "|+" (trailing blank lines) makes libyaml end with "...".
+    return "\n" not in text or (" \n" not in text and not text.endswith((" ", "\n\n")) and text != "\n")
+
+
+def _same_in_libyaml(data: Any) -> bool:
+    """True when libyaml prints `data` (a mapping or list) exactly as the Python emitter does."""
+    if not isinstance(data, (dict, list)):
+        return False
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if isinstance(key, str) and not _same_string(key, True) or isinstance(key, (dict, list, tuple)):
+                    return False
+                stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and not _same_string(item, False):
+            return False
+    return True
+
+
+def _dump(data: Any, sort_keys: bool, indent_lists: bool = False) -> str:
+    # libyaml cannot indent lists under their key, so that layout always takes the Python emitter.
+    dumper = _IndentedDumper if indent_lists else \
+        _CDumper if _CDumper is not None and _same_in_libyaml(data) else _Dumper
+    return yaml.dump(data, Dumper=dumper, sort_keys=sort_keys, default_flow_style=False, allow_unicode=True,
+                     width=120)
 
 
 class _IndentedDumper(_Dumper):
@@ -39,14 +96,11 @@ def header(source: str) -> str:
 
 
 def to_yaml(data: Any, source: str | None = None, sort_keys: bool = True, indent_lists: bool = False) -> str:
-    body = yaml.dump(data, Dumper=_IndentedDumper if indent_lists else _Dumper, sort_keys=sort_keys,
-                     default_flow_style=False, allow_unicode=True, width=120)
-    return (header(source) if source else "") + body
+    return (header(source) if source else "") + _dump(data, sort_keys, indent_lists)
 
 
 def to_yaml_documents(documents: list[Any], source: str | None = None) -> str:
-    parts = [yaml.dump(d, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True,
-                       width=120) for d in documents]
+    parts = [_dump(d, sort_keys=True) for d in documents]
     return (header(source) if source else "") + "---\n".join(parts)
 
 
