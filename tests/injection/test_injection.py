@@ -61,6 +61,8 @@ def set_field(data: dict, fld: dict, value: str) -> None:
         node.update({(value if k == last else k): v for k, v in items})
     elif fld.get("list"):
         node[last] = ["tracecontext", value]
+    elif fld.get("list_of"):
+        node[last] = [{fld["list_of"]: value, "action": "hash"}]
     else:
         node[last] = value
 
