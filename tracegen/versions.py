@@ -30,6 +30,11 @@ GATEWAY_API_VERSION = "v1.6.3"         # sigs.k8s.io/gateway-api: config/crd/
 ENVOY_GATEWAY_VERSION = "v1.9.1"       # github.com/envoyproxy/gateway: charts/gateway-helm/charts/crds/
 ARGOCD_VERSION = "v3.5.7"              # github.com/argoproj/argo-cd/v3: manifests/crds/
 
+# Jaeger the end-to-end tests export to (tracegen/toolchain/jaeger.py builds its all-in-one
+# `cmd/jaeger` from the Go module proxy). Jaeger v2 is published to Go as the matching v1 tag:
+# v1.76.0 is Jaeger v2.13.0, the newest the module proxy serves here.
+JAEGER_VERSION = "v1.76.0"
+
 # Go toolchain the collector builder needs: the collector's modules declare `go 1.26.0` (0.160-0.165).
 # GOTOOLCHAIN=local, so an older Go fails rather than downloading a newer one.
 GO_MIN_VERSION = "1.26"

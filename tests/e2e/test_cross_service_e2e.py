@@ -23,7 +23,6 @@ scripts/test.sh calls that). Figures are printed at the end of the module, also 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -42,6 +41,7 @@ from tests.e2e.crossapp.traces import (
 )
 from tests.e2e.harness import pipeline as pipeline_module
 from tests.e2e.harness.processes import wait_until
+from tests.e2e.harness.report import print_figures
 
 HERE = Path(__file__).resolve().parent
 BLUEPRINT = HERE / "blueprints" / "crossservice.yaml"
@@ -71,15 +71,7 @@ def figures(request):
     """Lines of measured figures, printed when the module finishes (pass or fail)."""
     lines: list[str] = []
     yield lines
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is None or not lines:
-        return
-    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-        reporter.write_line("")
-        reporter.write_sep("-", "cross-service end-to-end figures")
-        for line in lines:
-            reporter.write_line(line)
+    print_figures(request, "cross-service end-to-end figures", lines)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ run, also under `-q`.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import secrets as secrets_module
 import threading
@@ -27,6 +26,7 @@ from harness import analysis, pipeline as pipeline_module
 from harness.analysis import MUST_KEEP
 from harness.processes import wait_until
 from harness.receiver import Span
+from harness.report import print_figures
 from harness.traffic import SPANS_PER_TRACE, SentTrace, Traffic, email, mixed_plan, order_id, phone
 
 pytestmark = pytest.mark.e2e
@@ -48,16 +48,7 @@ def figures(request):
     """Lines of measured figures, printed when the module finishes (pass or fail)."""
     lines: list[str] = []
     yield lines
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is None or not lines:
-        return
-    # Fixture teardown runs under output capture; step out of it so the figures reach the terminal.
-    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-        reporter.write_line("")
-        reporter.write_sep("-", "tracegen end-to-end figures")
-        for line in lines:
-            reporter.write_line(line)
+    print_figures(request, "tracegen end-to-end figures", lines)
 
 
 @pytest.fixture(scope="module")

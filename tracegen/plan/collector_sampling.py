@@ -125,9 +125,10 @@ def tail_sampling(tail: pm.TailSampling) -> dict:
 
 
 def mode_overlays(tail: pm.TailSampling, processor_name: str) -> list[tuple[str, dict]]:
-    """(mode, overlay) per mode; plus `baseline` (the blueprint's policies) when a mode is active."""
+    """(mode, overlay) per mode; plus `baseline` (the blueprint's policies), so a gateway can always
+    be switched back at runtime (the runbook's `ln -sfn modes/baseline.yaml active-mode.yaml`)."""
     modes = list(tail.modes)
-    if tail.active_mode:
+    if modes:
         if BASELINE_MODE in dict(tail.modes):
             raise TracegenError(f"sampling mode name '{BASELINE_MODE}' is reserved for the policies "
                                 "without any mode; rename the mode")

@@ -134,9 +134,10 @@ def _tree_digest(*folders: Path, extra: str = "") -> str:
     return support.digest(*parts)
 
 
-def node_modules(sdk: Path, services: tuple[str, ...]) -> Path:
+def node_modules(sdk: Path, services: tuple[str, ...], own: Path = HERE / "node" / "package.json",
+                 kind: str = "crossapp-node") -> Path:
     """One node_modules for the Node services: their generated package.json files (which must agree
-    on every shared pin) merged with the sample's own dependencies; npm judges engines and peers."""
+    on every shared pin) merged with the sample's own dependencies (`own`); npm judges engines and peers."""
     merged: dict[str, str] = {}
     engines = None
     for service in services:
@@ -145,22 +146,23 @@ def node_modules(sdk: Path, services: tuple[str, ...]) -> Path:
         for name, version in package["dependencies"].items():
             if merged.setdefault(name, version) != version:
                 raise AssertionError(f"{service} pins {name} {version}, another Node service {merged[name]}")
-    merged.update(json.loads((HERE / "node" / "package.json").read_text(encoding="utf-8"))["dependencies"])
-    text = json.dumps({"name": "tracegen-crossapp-node", "private": True, "engines": engines,
+    merged.update(json.loads(own.read_text(encoding="utf-8"))["dependencies"])
+    text = json.dumps({"name": f"tracegen-{kind}", "private": True, "engines": engines,
                        "dependencies": dict(sorted(merged.items()))}, indent=2) + "\n"
 
     def install(directory: Path) -> None:
         (directory / "package.json").write_text(text, encoding="utf-8")
         support.run(["npm", "install", *NPM_FLAGS], directory, timeout=900)
 
-    return support.cached("crossapp-node", support.digest(text.encode(), " ".join(NPM_FLAGS).encode()), install) \
+    return support.cached(kind, support.digest(text.encode(), " ".join(NPM_FLAGS).encode()), install) \
         / "node_modules"
 
 
-def python_venv(sdk: Path) -> Path:
-    """A virtualenv with inventory's generated requirements.txt and the sample's; its interpreter."""
-    generated = (sdk / "inventory" / "requirements.txt").read_bytes()
-    own = (HERE / "inventory" / "requirements.txt").read_bytes()
+def python_venv(sdk: Path, service: str = "inventory", sample: Path = HERE / "inventory" / "requirements.txt",
+                kind: str = "crossapp-python") -> Path:
+    """A virtualenv with the service's generated requirements.txt and the sample's; its interpreter."""
+    generated = (sdk / service / "requirements.txt").read_bytes()
+    own = sample.read_bytes()
 
     def install(directory: Path) -> None:
         (directory / "requirements.txt").write_bytes(generated)
@@ -172,7 +174,7 @@ def python_venv(sdk: Path) -> Path:
         support.run([python, "-m", "pip", "check"], directory)
 
     key = support.digest(generated, own, sys.version.encode())
-    return support.cached("crossapp-python", key, install) / "venv" / "bin" / "python"
+    return support.cached(kind, key, install) / "venv" / "bin" / "python"
 
 
 def _pom_coordinates(pom: Path) -> tuple[str, str, str]:
