@@ -61,10 +61,7 @@ def read_text(path: FsPath) -> str:
             raise BlueprintError(f"is {_file_kind(info.st_mode)}, not a blueprint file", str(path))
         if info.st_size > MAX_BYTES:
             raise BlueprintError(f"the file is {info.st_size} bytes; blueprints are at most {MAX_BYTES}", str(path))
-        with path.open("rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
-        if len(data) > MAX_BYTES:
-            raise BlueprintError(f"the file is over {MAX_BYTES} bytes; blueprints are at most {MAX_BYTES}", str(path))
+        data = path.read_bytes()
     except FileNotFoundError:
         raise BlueprintError("no such file", str(path)) from None
     except OSError as exc:
