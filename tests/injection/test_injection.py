@@ -139,8 +139,16 @@ DATA_PAYLOADS = {name: p for name, p in PAYLOADS.items() if not any(is_control(p
 
 
 def data_value(fld: dict, payload: str) -> str:
-    """The payload, except where a secret reference is expanded by design (header values)."""
+    """The payload, except a secret reference where the field refuses one (test_references_refused)."""
     return PLACEHOLDER if fld.get("references") and secrets.is_header_reference(payload) else payload
+
+
+@pytest.mark.parametrize("fld", [f for f in DATA_FIELDS if f.get("references") == "refused"], ids=lambda f: f["name"])
+def test_references_refused_where_the_collector_would_expand_them(fld, tmp_path):
+    references = {n: p for n, p in PAYLOADS.items() if secrets.is_header_reference(p)}
+    assert references
+    for name, payload in references.items():
+        assert_refused(attempt(write(tmp_path, blueprint([(fld, payload)]))), payload, f"{fld['name']} = {name}")
 
 
 def encoded_forms(value: str) -> list[str]:

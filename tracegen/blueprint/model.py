@@ -11,7 +11,7 @@ from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from tracegen import backends, languages
+from tracegen import backends, languages, secrets
 from tracegen.blueprint.fields import (MULTILINE, Address, ClusterName, Dataset, DottedPath, Endpoint, GitRevision,
                                        GitUrl, HeaderName, Hostname, KubernetesName, Propagator, Regex,
                                        RelativePath, Topic, TraceStateKey, Version, Word, check_text)
@@ -152,12 +152,27 @@ class Backend(Strict):
     protocol: Literal["grpc", "http"] = "grpc"
     tls: Tls = Field(default_factory=Tls)
     api_key: str | None = Field(None, description="A reference: ${env:NAME}. Never the key itself.")
-    headers: dict[HeaderName, str] = Field(default_factory=dict)
+    headers: dict[HeaderName, str] = Field(
+        default_factory=dict, description="Sent with every export. A credential header (authorization, "
+                                          "*-key, *-token...) holds a reference ${env:NAME}; any other "
+                                          "header holds text, sent as written")
     dataset: Dataset | None = Field(None, description="Honeycomb dataset / Tempo tenant (X-Scope-OrgID)")
     site: Hostname | None = Field(None, description="Datadog site, e.g. datadoghq.eu (for readers: the endpoint "
                                                "decides where spans go)")
     environments: list[Name] = Field(default_factory=list, description="Environments that export here")
     retention: Retention | None = None
+
+    @field_validator("headers")
+    @classmethod
+    def _references_only_in_credential_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        # The collector expands a reference, so the one in `x-tenant: ${env:AWS_SECRET_ACCESS_KEY}`
+        # would send the process's secret to the backend: only credential headers may hold one.
+        for name, text in value.items():
+            if secrets.is_header_reference(text) and not secrets.secret_name(name):
+                raise ValueError(f"header '{name}' is not a credential header, so its value is sent as written: "
+                                 "a reference ${env:NAME} belongs only in credential headers (authorization, "
+                                 "*-key, *-token, ...) or api_key")
+        return value
 
 
 # --------------------------------------------------------------------------- sampling

@@ -53,10 +53,10 @@ def _privacy(standards: bm.Standards) -> pm.Privacy:
 def _exporter(name: str, backend: bm.Backend) -> pm.Exporter:
     kind = backends.get(backend.type)      # headers, protocol and defaults of its type (tracegen/backends)
     headers = kind.headers(dict(backend.headers), backend.api_key, backend.dataset)
-    # A header holding a reference (tracegen.secrets) is expanded by the collector; any other value is
-    # text, which the collector config escapes.
-    headers = {key: secrets.Reference(value) if secrets.is_header_reference(value) else value
-               for key, value in headers.items()}
+    # A credential header holding a reference (tracegen.secrets) is expanded by the collector; any other
+    # value is text, which the collector config escapes.
+    headers = {key: secrets.Reference(value) if secrets.is_header_reference(value) and secrets.secret_name(key)
+               else value for key, value in headers.items()}
     secret_env = sorted({ref for v in headers.values() if isinstance(v, secrets.Reference)
                          for ref in secrets.reference_names(v)})
     return pm.Exporter(
