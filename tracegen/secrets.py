@@ -3,8 +3,9 @@ names and values look like credentials. The blueprint model, standards rule TG50
 the collector target's build guard all ask this module, so they cannot disagree.
 
 - A reference is `${env:NAME}`, or an auth scheme and one: `Bearer ${env:TOKEN}`. Only a backend's
-  `api_key` and its header values may hold one; the collector expands them at start-up. Anywhere
-  else `${...}` is plain text and is escaped in every output.
+  `api_key` and its credential headers (`secret_name`) may hold one; the collector expands them at
+  start-up. Anywhere else `${...}` is plain text, escaped in every output (a whole reference in an
+  ordinary header is refused: its author meant it to be expanded).
 - A credential is never written into the blueprint: not as an api_key, not in a header whose name
   looks like one (or whose value does), not in a URL's userinfo or query string, not as a resource
   attribute. Messages name where, never the value.

@@ -3,7 +3,7 @@
 A key written into the blueprint ends up in Git, in every generated config, in ConfigMaps and
 in CI logs. Refer to secrets by environment variable (`${env:NAME}`, which the collector
 expands at start-up) and deliver the variable from a Secret or vault. Only a backend's `api_key`
-and its header values may hold a reference; a header whose name or value looks like a credential,
+and its credential headers may hold a reference; a header whose name or value looks like a credential,
 and a resource attribute that does, are refused. A URL with credentials (userinfo or a key in the
 query string) is refused by the schema. The policy is one module (`tracegen/secrets.py`): the
 planner refuses the same literals and the collector target guards them too, so this rule cannot be
