@@ -61,8 +61,8 @@ def handle_errors(command):
             if not isinstance(error, (FindingsError, ValidationFailed)):   # those printed their report
                 _failure_document(kwargs, error, code)
             if str(error):
-                click.echo(f"tracegen: {error}" if not isinstance(error, BlueprintError) else str(error),
-                           err=True)
+                click.echo(terminal_safe(f"tracegen: {error}" if not isinstance(error, BlueprintError)
+                                         else str(error)), err=True)
             sys.exit(code)
         except KeyboardInterrupt as error:
             _failure_document(kwargs, error, 130, "interrupted")
@@ -72,11 +72,18 @@ def handle_errors(command):
             if os.environ.get("TRACEGEN_DEBUG"):
                 raise
             _failure_document(kwargs, error, Exit.INTERNAL, "internal error; please report it")
-            click.echo(f"tracegen: internal error ({type(error).__name__}: {error}); nothing was written. "
+            # The exception's own text is not shown: it may quote blueprint values, secrets among them.
+            click.echo(f"tracegen: internal error ({type(error).__name__}); nothing was written. "
                        "Set TRACEGEN_DEBUG=1 for the traceback and please report it.", err=True)
             sys.exit(Exit.INTERNAL)
 
     return wrapper
+
+
+def terminal_safe(text: str) -> str:
+    """Messages quote blueprint text: control characters (ANSI escapes, carriage returns, U+2028) are
+    shown escaped, so input cannot rewrite the terminal or fake a line."""
+    return "\n".join("".join(c if c.isprintable() else ascii(c)[1:-1] for c in line) for line in text.split("\n"))
 
 
 def _failure_document(kwargs: dict, error: BaseException, code: int, message: str | None = None) -> None:
