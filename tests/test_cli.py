@@ -271,3 +271,28 @@ def test_validate_refuses_an_unknown_validator_name(tmp_path):
     assert run("build", str(ROOT / "blueprints" / "minimal.yaml"), "-o", str(out)).returncode == 0
     result = run("validate", str(out), "--only", "kubernets", "--format", "json")
     assert result.returncode == 2 and json.loads(result.stdout)["error"]["exit_code"] == 2
+
+
+def test_error_messages_escape_control_characters(tmp_path):
+    blueprint = tmp_path / "bp.yaml"
+    blueprint.write_text((ROOT / "blueprints" / "minimal.yaml").read_text()
+                         + '"\\e[2J\\e[31mfake\\u2028line": 1\n')
+    result = run("check", str(blueprint))
+    assert result.returncode == 2 and "\x1b" not in result.stderr and "\u2028" not in result.stderr
+    assert "\\x1b[2J" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_an_internal_error_says_so_without_quoting_its_text(monkeypatch):
+    from click.testing import CliRunner
+
+    import tracegen.blueprint.loader
+    from tracegen.cli import main
+
+    def broken(path):
+        raise ValueError("sk_live_do_not_print")
+
+    monkeypatch.setattr(tracegen.blueprint.loader, "load", broken)
+    monkeypatch.delenv("TRACEGEN_DEBUG", raising=False)
+    result = CliRunner().invoke(main, ["check", "--format", "json", str(EXAMPLE)])
+    assert result.exit_code == 70 and "sk_live_do_not_print" not in result.output
+    assert "internal error (ValueError)" in result.output
