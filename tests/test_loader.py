@@ -362,3 +362,8 @@ def test_unsupported_collector_versions_are_schema_errors_with_position():
         text = MINIMAL.replace("sampling:\n", f"topology:\n  collector_version: \"{version}\"\nsampling:\n")
         error = error_of(text)
         assert needle in error.message and error.line == text.splitlines().index("topology:") + 2
+
+
+def test_a_character_yaml_forbids_is_reported_with_its_position():
+    error = error_of("schema_version: 1\nname: ab\x07cd\n")
+    assert (error.line, error.column) == (2, 9) and "U+0007" in error.message

@@ -180,9 +180,10 @@ def core_scalar(tag: str, text: str) -> Any:
 
 def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     """Parse one YAML document into plain data and its source map."""
-    loader = BlueprintYamlLoader(text)
-    loader.name = file
+    loader = None
     try:
+        loader = BlueprintYamlLoader(text)   # the reader refuses disallowed characters already here
+        loader.name = file
         documents = []
         while loader.check_node():
             documents.append(loader.get_node())
@@ -191,10 +192,15 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
         problem = redact(exc.problem or exc.context or "invalid YAML")
         raise BlueprintError(f"invalid YAML: {problem}", file,
                              mark.line + 1 if mark else None, mark.column + 1 if mark else None) from None
+    except yaml.reader.ReaderError as exc:   # a character YAML does not allow, at a character offset
+        before = text[:exc.position]
+        raise BlueprintError(f"invalid YAML: character U+{exc.character:04X} is not allowed in YAML", file,
+                             before.count("\n") + 1, exc.position - before.rfind("\n")) from None
     except yaml.YAMLError as exc:
         raise BlueprintError(f"invalid YAML: {redact(str(exc).splitlines()[0])}", file) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     documents = [doc for doc in documents if doc is not None]
     if not documents:
         raise BlueprintError("the blueprint is empty", file)
