@@ -113,9 +113,8 @@ def policy_names(view: EnvironmentView) -> Iterator[Refusal]:
 
 
 def reserved_mode(view: EnvironmentView) -> Iterator[Refusal]:
-    """With an active mode, `baseline` is the overlay that returns to the blueprint's own policies."""
-    if not view.blueprint.sampling.active_mode:
-        return
+    """`baseline` is the overlay that returns to the blueprint's own policies, written beside every
+    environment's modes (the runbook switches back to it)."""
     if BASELINE_MODE in view.blueprint.sampling.modes:
         yield Refusal(("sampling", "modes", BASELINE_MODE),
                       f"the sampling mode name '{BASELINE_MODE}' is reserved for the policies without any "
