@@ -47,17 +47,18 @@ _TOKENS = re.compile(r"""
   | (?P<heredoc><<-?[A-Za-z_][A-Za-z0-9_-]*[ \t\r]*\n)
   | (?P<string>"(?:[^"\\\n]|\\.)*")
   | (?P<number>-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?(?![A-Za-z0-9_.]))
+  | (?P<word>-?[0-9][A-Za-z0-9_.:/+-]*)
   | (?P<name>[A-Za-z_][A-Za-z0-9_-]*)
   | (?P<punct>[{}\[\]=,:])
   | (?P<other>.)
 """, re.VERBOSE | re.DOTALL)
 _KIND = {"newline": "the end of the line", "string": "a quoted string", "heredoc": "a heredoc",
-         "number": "a number", "name": "a name", "eof": "the end of the file"}
+         "number": "a number", "name": "a name", "word": "unquoted text", "eof": "the end of the file"}
 _TEMPLATE = re.compile(r"\$\$\{|%%\{|\$\{|%\{")
 _ESCAPE = re.compile(r"\\(?:([ntr\"\\])|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8})|(.))", re.DOTALL)
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
 _EXPRESSION = ("expressions are not supported in a blueprint (references such as var.x, function "
-               "calls, operators, conditionals, for-expressions); write a literal value")
+               "calls, operators, conditionals, for-expressions); write a literal value, text in quotes")
 
 
 class Token(NamedTuple):
@@ -69,7 +70,7 @@ class Token(NamedTuple):
 
 def _hint(token: Token) -> str:
     """Where a name or a symbol turns up mid-value, the author most likely wrote an expression."""
-    return "; " + _EXPRESSION if token.kind in ("punct", "other", "name") else ""
+    return "; " + _EXPRESSION if token.kind in ("punct", "other", "name", "word") else ""
 
 
 def describe(token: Token) -> str:
@@ -229,6 +230,8 @@ class _Reader:
             return self.sequence(path, depth + 1) if token.text == "[" else self.mapping(path, depth + 1, token)
         if token.kind in ("newline", "eof"):
             raise self.fail(token, "a value is missing after '='")
+        if token.kind == "word":
+            raise self.fail(token, "unquoted text where a value belongs; write text in quotes")
         raise self.fail(token, f"found {describe(token)} where a value belongs; " + _EXPRESSION)
 
     def sequence(self, path: Path, depth: int) -> list[Any]:
