@@ -102,7 +102,8 @@ def test_core_objects_validate_strictly_against_kubernetes_openapi(every_case):
             continue   # a patch (checked through its component) and Helm values (e2e)
         for doc in yaml.safe_load_all(text):
             if "." in doc["apiVersion"].split("/")[0] and not doc["apiVersion"].startswith(
-                    ("apps/", "rbac.", "policy/", "autoscaling/", "networking.k8s.io/", "admissionregistration.")):
+                    ("apps/", "rbac.", "policy/", "autoscaling/", "networking.k8s.io/", "admissionregistration.",
+                     "scheduling.k8s.io/")):
                 continue   # custom resources: e2e, against their CRDs
             assert validate_core(doc) == [], f"{path}: {doc['kind']}/{doc['metadata']['name']}"
             checked += 1
@@ -129,7 +130,8 @@ def test_kubectl_kustomize_builds_every_environment(every_case, tmp_path):
         assert {"Namespace", "ServiceAccount", "ClusterRole", "ConfigMap", "Service"} <= kinds
         for doc in built:
             if doc["apiVersion"].split("/")[0] in ("v1", "apps", "policy", "autoscaling") or \
-                    doc["apiVersion"].startswith(("rbac.", "networking.k8s.io/", "admissionregistration.")):
+                    doc["apiVersion"].startswith(("rbac.", "networking.k8s.io/", "admissionregistration.",
+                                                  "scheduling.k8s.io/")):
                 assert validate_core(doc) == [], f"{env}: {doc['kind']}/{doc['metadata']['name']}"
 
 
@@ -257,14 +259,43 @@ def test_daemonset_agent_is_node_local_and_knows_its_node(checkout):
 
 # --------------------------------------------------------------------------- gateway tier
 
-def test_gateways_get_hpa_pdb_and_both_services(checkout):
+def test_daemonset_agent_stays_on_every_node(checkout):
+    agent = find(checkout, "prod/kubernetes/agent.yaml", "DaemonSet")
+    spec = agent["spec"]["template"]["spec"]
+    assert spec["tolerations"] == [{"operator": "Exists"}]          # every taint, NoExecute included
+    priority = find(checkout, "prod/kubernetes/agent.yaml", "PriorityClass")
+    assert spec["priorityClassName"] == priority["metadata"]["name"] == "otel-agent-observability"
+    assert 0 < priority["value"] < 2_000_000_000 and priority["globalDefault"] is False
+    # Surge: a node keeps its old agent until the new one is ready.
+    assert agent["spec"]["updateStrategy"] == {"type": "RollingUpdate",
+                                               "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
+    # The queue's emptyDir is requested as ephemeral storage, as large as its sizeLimit.
+    queue = next(v for v in spec["volumes"] if v["name"] == "queue")
+    container = spec["containers"][0]
+    assert container["resources"]["requests"]["ephemeral-storage"] == queue["emptyDir"]["sizeLimit"]
+
+
+def test_agent_deployments_get_no_priority_class_or_node_tolerations():
+    files = render(case_text("namespaces-nginx"))
+    kinds = {d["kind"] for d in docs(files, "prod/kubernetes/agent.yaml")}
+    assert "PriorityClass" not in kinds and "DaemonSet" not in kinds
+    for agent in (d for d in docs(files, "prod/kubernetes/agent.yaml") if d["kind"] == "Deployment"):
+        assert "tolerations" not in agent["spec"]["template"]["spec"]
+
+
+def test_gateways_have_fixed_replicas_zone_spread_pdb_and_both_services(checkout):
     gateway = docs(checkout, "prod/kubernetes/gateway.yaml")
     kinds = {d["kind"] for d in gateway}
-    assert {"HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy"} <= kinds
-    hpa = find(checkout, "prod/kubernetes/gateway.yaml", "HorizontalPodAutoscaler")
-    assert hpa["spec"]["minReplicas"] == 2 and hpa["spec"]["scaleTargetRef"]["kind"] == "StatefulSet"
-    staging = find(checkout, "staging/kubernetes/gateway.yaml", "HorizontalPodAutoscaler")
-    assert staging["spec"]["minReplicas"] == 1
+    assert {"PodDisruptionBudget", "NetworkPolicy"} <= kinds
+    # No autoscaler: every change of the replica count would reshard the agents' trace-ID ring.
+    assert "HorizontalPodAutoscaler" not in kinds
+    workload = find(checkout, "prod/kubernetes/gateway.yaml", "StatefulSet")
+    assert workload["spec"]["replicas"] == 2
+    assert find(checkout, "staging/kubernetes/gateway.yaml", "StatefulSet")["spec"]["replicas"] == 1
+    spread = workload["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    assert [c["topologyKey"] for c in spread] == ["topology.kubernetes.io/zone", "kubernetes.io/hostname"]
+    readme = checkout["prod/kubernetes/README.md"]
+    assert "## Scaling the gateway" in readme and "topology.gateway.replicas" in readme
     headless = find(checkout, "prod/kubernetes/gateway.yaml", "Service", "otel-gateway-headless")
     assert headless["spec"]["clusterIP"] == "None"
     # The agents' load-balancing exporter resolves exactly this Service.
@@ -286,7 +317,7 @@ def test_rbac_is_exactly_get_watch_list_on_pods_namespaces_replicasets(checkout)
 def test_network_policy_admits_agents_and_mesh_ingress_namespaces_only(checkout):
     policy = find(checkout, "prod/kubernetes/gateway.yaml", "NetworkPolicy")
     assert policy["spec"]["policyTypes"] == ["Ingress"]
-    (rule,) = policy["spec"]["ingress"]
+    rule, _scrape = policy["spec"]["ingress"]
     peers = rule["from"]
     agents = [p for p in peers if "podSelector" in p]
     namespaces = [p for p in peers if "podSelector" not in p]
@@ -296,6 +327,23 @@ def test_network_policy_admits_agents_and_mesh_ingress_namespaces_only(checkout)
     assert namespaces == [{"namespaceSelector": {"matchExpressions": [
         {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["ingress", "istio-system"]}]}}]
     assert sorted(p["port"] for p in rule["ports"]) == [4317, 4318]
+
+
+def test_network_policy_admits_prometheus_scrapes_on_the_metrics_ports(checkout):
+    policy = find(checkout, "prod/kubernetes/gateway.yaml", "NetworkPolicy")
+    _, scrape = policy["spec"]["ingress"]
+    # Self-metrics and the derived metrics' Prometheus port, from namespaces with the documented label.
+    assert sorted(p["port"] for p in scrape["ports"]) == [8888, 8889]
+    assert scrape["from"] == [{"namespaceSelector": {"matchLabels": {"tracing.tracegen.dev/scrape": "true"}}}]
+    assert "tracing.tracegen.dev/scrape=true" in checkout["prod/kubernetes/README.md"]
+
+    def named(data):
+        data["environments"]["prod"]["platform"]["kubernetes"]["prometheus_namespaces"] = ["monitoring"]
+
+    files = render(edited("checkout", named))
+    _, scrape = find(files, "prod/kubernetes/gateway.yaml", "NetworkPolicy")["spec"]["ingress"]
+    assert scrape["from"] == [{"namespaceSelector": {"matchExpressions": [
+        {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["monitoring"]}]}}]
 
 
 # --------------------------------------------------------------------------- apps
@@ -377,6 +425,12 @@ def test_admission_policy_rejects_b3_and_missing_service_name_outside_the_edge(c
     assert "OTEL_SERVICE_NAME" in expressions
     binding = find(checkout, "prod/kubernetes/admission-policy.yaml", "ValidatingAdmissionPolicyBinding")
     assert binding["spec"]["validationActions"] == ["Deny"]
+    # Only workloads that opted in, with the label the app components put on them.
+    assert binding["spec"]["matchResources"]["objectSelector"] == {
+        "matchLabels": {"tracing.tracegen.dev/enabled": "true"}}
+    patch = docs(checkout, "prod/kubernetes/apps/checkout/otel-env.yaml")[0]
+    assert patch["metadata"]["labels"] == {"tracing.tracegen.dev/enabled": "true"}
+    assert policy["spec"]["failurePolicy"] == "Fail"
     selector = binding["spec"]["matchResources"]["namespaceSelector"]["matchExpressions"]
     assert {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["shop"]} in selector
     assert {"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["edge"]} in selector
@@ -410,6 +464,25 @@ def test_admission_policy_cel_behaves(checkout):
     # What the app components set is admitted.
     component_env = [e for e in _env(checkout, "prod/kubernetes/apps/checkout/otel-env.yaml") if "value" in e]
     assert admitted(component_env)
+    # Containers without env, or env from a Secret (no value), evaluate without error.
+    assert not admitted([{"name": "OTEL_PROPAGATORS", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}])
+
+
+def test_admission_policy_skips_workloads_that_did_not_opt_in(checkout):
+    celpy = pytest.importorskip("celpy")
+    spec = find(checkout, "prod/kubernetes/admission-policy.yaml", "ValidatingAdmissionPolicy")["spec"]
+    (condition,) = spec["matchConditions"]
+    env = celpy.Environment()
+    program = env.program(env.compile(condition["expression"]))
+
+    def matched(metadata):
+        return bool(program.evaluate({"object": celpy.json_to_cel({"metadata": metadata, "spec": {}})}))
+
+    assert not matched({"name": "redis"})                                   # third party, no labels
+    assert not matched({"name": "kafka", "labels": {"app": "kafka"}})
+    assert not matched({"name": "x", "labels": {"tracing.tracegen.dev/enabled": "false"}})
+    patch = docs(checkout, "prod/kubernetes/apps/checkout/otel-env.yaml")[0]
+    assert matched(patch["metadata"])                                       # what the component sets
 
 
 # --------------------------------------------------------------------------- mesh, ingress, gitops

@@ -378,6 +378,9 @@ class KubernetesPlatform(Strict):
     namespace: Name = "observability"
     app_namespaces: list[Name] = Field(default_factory=list)
     edge_namespaces: list[Name] = Field(default_factory=list)
+    prometheus_namespaces: list[Name] = Field(
+        default_factory=list, description="Namespaces whose Prometheus may scrape the collectors' metrics "
+                                          "ports; none: any namespace labelled tracing.tracegen.dev/scrape=true")
 
 
 class VmHost(Strict):

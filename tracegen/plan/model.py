@@ -204,6 +204,7 @@ class EnvironmentPlan:
     kubernetes_cluster: str | None = None
     app_namespaces: tuple[str, ...] = ()
     edge_namespaces: tuple[str, ...] = ()
+    prometheus_namespaces: tuple[str, ...] = ()   # may scrape the collectors; () = by namespace label
     mesh: Mesh | None = None
     ingress: Ingress | None = None
     vm_groups: tuple[tuple[str, tuple[str, ...]], ...] = ()   # group -> hosts

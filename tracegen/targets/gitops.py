@@ -5,7 +5,8 @@ Emitted when the blueprint says where the output is committed (`gitops: {repo_ur
 without it there is nothing Argo CD could sync from, and no Application is written. The
 destination is the blueprint's cluster name, as registered in Argo CD.
 Server-side apply lets the Application own just the keys it sets in shared objects (the
-ingress-nginx ConfigMap); the gateway's replica count is left to its HorizontalPodAutoscaler.
+ingress-nginx ConfigMap). The gateway's replica count is the blueprint's (no autoscaler), so a
+sync never fights one.
 """
 
 from __future__ import annotations

@@ -7,14 +7,17 @@
   the load-balancing exporter's k8s resolver to watch the gateway's EndpointSlices.
 - `agent.yaml`: the agent's ConfigMap (the collector config, byte for byte), a DaemonSet, and the
   `otel-agent` Service with internalTrafficPolicy Local that apps, the mesh and the ingress export
-  to (node-local without hostPorts, so the namespace enforces Pod Security `restricted`).
+  to (node-local without hostPorts, so the namespace enforces Pod Security `restricted`), with a
+  PriorityClass, tolerations for every taint and surge updates, so no node is left without one.
   Per-namespace and sidecar placements get Deployments instead.
 - `gateway.yaml`: ConfigMap, StatefulSet (a volume per pod keeps the persistent queue) or
-  Deployment, a Service and a headless Service (the load-balancing resolver's), PodDisruptionBudget,
-  HorizontalPodAutoscaler, and a NetworkPolicy that admits OTLP only from the agents and the
-  mesh/ingress namespaces.
+  Deployment with fixed replicas (no autoscaler: scaling reshards the trace-ID ring; the README
+  says how to scale), spread over zones and nodes, a Service and a headless Service (the
+  load-balancing resolver's), PodDisruptionBudget, and a NetworkPolicy that admits OTLP only from
+  the agents and the mesh/ingress namespaces, and the metrics ports from the scraping namespaces.
 - `admission-policy.yaml`: a ValidatingAdmissionPolicy and binding: no B3 and no missing
-  OTEL_SERVICE_NAME in app namespaces; edge namespaces are exempt.
+  OTEL_SERVICE_NAME for workloads in app namespaces that opted in (the label the app Components
+  add); edge namespaces and unlabelled workloads are exempt.
 - `apps/<service>/`: a kustomize Component each team adds to its own kustomization to get the
   OTEL_* variables (sampler ratio, propagators, resource attributes, the node-local endpoint).
 
@@ -64,6 +67,8 @@ def _readme(env: pm.EnvironmentPlan, cfg: kcol.Configs, files: dict[str, list[di
         namespace=kc.collector_namespace(env), secrets=secrets, secret_name=kc.SECRET_NAME,
         secret_namespaces=secret_namespaces,
         tls_secret=kc.TLS_SECRET_NAME, image=kc.image(env), active_mode=cfg.active_mode,
+        opt_in_label=kc.OPT_IN_LABEL, scrape_label=kc.SCRAPE_LABEL,
+        priority_class=kcol.priority_class_name(env) if kc.k8s_agent(env) else None,
         app_namespaces=sorted(set(env.app_namespaces) - set(env.edge_namespaces)), services=env.services, ratio=ratio_text,
         uses_tls=ex.TLS_DIRECTORY in cfg.agent_text + cfg.gateway_text)
 

@@ -10,6 +10,9 @@ from tracegen.targets import kubernetes_common as kc
 PATCH_FILE = "otel-env.yaml"
 SIDECAR_CONFIG_FILE = "otel-agent-config.yaml"
 COMPONENT_API = "kustomize.config.k8s.io/v1alpha1"
+# CEL: the object being admitted carries the opt-in label (kc.OPT_IN_LABEL) set to "true".
+OPTED_IN = (f"has(object.metadata.labels) && '{kc.OPT_IN_LABEL}' in object.metadata.labels"
+            f" && object.metadata.labels['{kc.OPT_IN_LABEL}'] == 'true'")
 
 
 def otel_env(service: pm.ServicePlan) -> list[dict]:
@@ -45,7 +48,9 @@ def component(env: pm.EnvironmentPlan, service: pm.ServicePlan, cfg: kcol.Config
         pod_annotations = {"metadata": {"annotations": {kc.CHECKSUM_ANNOTATION: kc.checksum(cfg.agent)}}}
     else:
         pod_annotations = {}
-    files[PATCH_FILE] = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": service.name},
+    # The label opts the workload into the admission policy (admission_policy), and only it.
+    files[PATCH_FILE] = {"apiVersion": "apps/v1", "kind": "Deployment",
+                         "metadata": {"name": service.name, "labels": {kc.OPT_IN_LABEL: "true"}},
                          "spec": {"template": {**pod_annotations, "spec": pod}}}
     kustomization: dict = {
         "apiVersion": COMPONENT_API, "kind": "Component",
@@ -58,9 +63,19 @@ def component(env: pm.EnvironmentPlan, service: pm.ServicePlan, cfg: kcol.Config
 
 
 def admission_policy(env: pm.EnvironmentPlan) -> list[dict]:
-    """"No B3 past the edge": workloads in app namespaces must name themselves and must not propagate
-    B3; edge namespaces, where B3 from legacy clients is translated, are not bound. Only namespaces
-    the blueprint declares as app namespaces are bound: never `default` by inference."""
+    """"No B3 past the edge": workloads that adopted tracing (the label the app Components add) in
+    app namespaces must name themselves and must not propagate B3; edge namespaces, where B3 from
+    legacy clients is translated, are not bound. Only namespaces the blueprint declares as app
+    namespaces are bound: never `default` by inference. Workloads without the label (Redis, Kafka,
+    anything tracegen did not touch) are never judged: the binding's objectSelector skips them, and
+    the policy's matchCondition skips them under any other binding too.
+
+    failurePolicy Fail, deliberately: it applies only when the policy itself cannot be evaluated
+    (a CEL runtime error, a missing binding parameter), never to a workload that fails a
+    validation. The expressions are total over any Deployment/StatefulSet/DaemonSet (every optional
+    field is guarded by has()), and the scope is only opted-in workloads, so Fail can only block
+    tracegen's own services when the policy is broken, which should stop the first rollout loudly
+    rather than let B3 leak past the edge unnoticed (Ignore would)."""
     apps = sorted(set(env.app_namespaces) - set(env.edge_namespaces))
     if not apps:
         return []
@@ -75,6 +90,7 @@ def admission_policy(env: pm.EnvironmentPlan) -> list[dict]:
             "matchConstraints": {"resourceRules": [{
                 "apiGroups": ["apps"], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"],
                 "resources": ["deployments", "statefulsets", "daemonsets"]}]},
+            "matchConditions": [{"name": "opted-in", "expression": OPTED_IN}],
             "variables": [{"name": "containers", "expression":
                            "object.spec.template.spec.containers + (has(object.spec.template.spec.initContainers)"
                            " ? object.spec.template.spec.initContainers : [])"}],
@@ -85,8 +101,9 @@ def admission_policy(env: pm.EnvironmentPlan) -> list[dict]:
                             "tracecontext,baggage (W3C) past the edge",
                  "reason": "Forbidden"},
                 {"expression": f"{containers}.exists(c, has(c.env) && c.env.exists(e, e.name == 'OTEL_SERVICE_NAME'))",
-                 "message": "no container sets OTEL_SERVICE_NAME: add the tracing component "
-                            f"({env.name}/kubernetes/apps/<service>) to this workload's kustomization",
+                 "message": f"the workload is labelled {kc.OPT_IN_LABEL} but no container sets OTEL_SERVICE_NAME: "
+                            f"add its tracing component ({env.name}/kubernetes/apps/<service>) to its "
+                            "kustomization, and do not override the component's env",
                  "reason": "Invalid"},
             ],
         },
@@ -98,6 +115,7 @@ def admission_policy(env: pm.EnvironmentPlan) -> list[dict]:
         "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
         "metadata": kc.meta(name, None, label),
         "spec": {"policyName": name, "validationActions": ["Deny"],
-                 "matchResources": {"namespaceSelector": {"matchExpressions": expressions}}},
+                 "matchResources": {"namespaceSelector": {"matchExpressions": expressions},
+                                    "objectSelector": {"matchLabels": {kc.OPT_IN_LABEL: "true"}}}},
     }
     return [policy, binding]

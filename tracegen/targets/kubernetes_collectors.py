@@ -1,7 +1,19 @@
 """The collector tiers as Kubernetes objects: config maps, the agent (DaemonSet, or Deployments for
-namespace and sidecar placements), the gateway (StatefulSet when its queue must survive a restart,
-else Deployment) with its Services, PodDisruptionBudget, HorizontalPodAutoscaler and NetworkPolicy,
-and the RBAC both need."""
+namespace and sidecar placements) with its PriorityClass, the gateway (StatefulSet when its queue
+must survive a restart, else Deployment) with its Services, PodDisruptionBudget and NetworkPolicy,
+and the RBAC both need.
+
+The agent DaemonSet must be on every node an app runs on, all the time: apps reach it through a
+Service with internalTrafficPolicy Local, so a node without a ready agent drops their spans. Hence
+tolerations for every taint, a PriorityClass of its own (it may preempt app pods to get onto a
+full node; `system-node-critical` is kept for what the node itself needs, and quotas on some
+distributions confine it to kube-system), and surge updates (the new agent is ready before the old
+one stops; GA for DaemonSets since Kubernetes 1.25).
+
+The gateway has fixed replicas and no HorizontalPodAutoscaler: the agents route by trace ID over
+the ring of gateway pods, so every scale event reshards the ring and splits the traces in flight
+between two tail samplers (and scale-down strands the queues of the pods that go). Scaling is a
+planned change to the blueprint (`topology.gateway.replicas`), described in the README."""
 
 from __future__ import annotations
 
@@ -16,8 +28,10 @@ GATEWAY_CONFIG_MAP = "otel-gateway-config"
 AGENT_KEY = "agent.yaml"
 GATEWAY_KEY = "gateway.yaml"
 PROMETHEUS_PORT_NAME = "prom-derived"
-# Rescaling the gateway reshuffles which instance owns a trace ID: scale down slowly.
-SCALE_DOWN_WINDOW_S = 600
+# Above every app (0 unless they set one), below the system-*-critical classes (2000000000+).
+AGENT_PRIORITY = 1_000_000
+ZONE_KEY = "topology.kubernetes.io/zone"
+HOST_KEY = "kubernetes.io/hostname"
 
 
 @dataclass(frozen=True)
@@ -76,22 +90,53 @@ def _pod_template(name: str, env: pm.EnvironmentPlan, component: str, config_dat
             "spec": {"securityContext": kc.pod_security(), "terminationGracePeriodSeconds": 30, **spec}}
 
 
+def _queue_size(tier: pm.Tier) -> str:
+    return f"{max(1, math.ceil(tier.memory_mib / 512))}Gi"
+
+
 def _queue_volume(tier: pm.Tier) -> dict:
     # Survives container restarts (OOM kill, crash), not pod deletion; a DaemonSet cannot claim volumes.
-    return {"emptyDir": {"sizeLimit": f"{max(1, math.ceil(tier.memory_mib / 512))}Gi"}}
+    return {"emptyDir": {"sizeLimit": _queue_size(tier)}}
+
+
+def _reserve_queue_disk(container: dict, env: pm.EnvironmentPlan, tier: pm.Tier) -> None:
+    """The scheduler places the pod only where the emptyDir queue fits (the kubelet evicts a pod
+    whose emptyDir outgrows sizeLimit; without a request it could land on a node with no room)."""
+    if env.persistent_queue:
+        container["resources"]["requests"]["ephemeral-storage"] = _queue_size(tier)
+
+
+def priority_class_name(env: pm.EnvironmentPlan) -> str:
+    return f"{pm.AGENT_SERVICE}-{kc.collector_namespace(env)}"     # cluster-scoped, like the ClusterRole
+
+
+def priority_class(env: pm.EnvironmentPlan) -> dict:
+    name = priority_class_name(env)
+    return {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+            "metadata": kc.meta(name, None, kc.labels(name, "agent", env)),
+            "value": AGENT_PRIORITY, "globalDefault": False, "preemptionPolicy": "PreemptLowerPriority",
+            "description": "tracegen's node-local OpenTelemetry agent: apps on a node without it lose spans"}
 
 
 def agent_workload(env: pm.EnvironmentPlan, tier: pm.Tier, namespace: str, cfg: Configs) -> dict:
     daemon = tier.placement == "daemonset"
     container = kc.collector_container(env, tier, "otel-agent", [f"--config={kc.CONFIG_MOUNT}/{AGENT_KEY}"],
                                        cfg.agent_text, cfg.agent_secrets, node_filter=daemon)
-    spec = {"serviceAccountName": pm.AGENT_SERVICE, "containers": [container],
-            "volumes": kc.collector_volumes(AGENT_CONFIG_MAP, [(AGENT_KEY, AGENT_KEY)], env, cfg.agent_text,
-                                            _queue_volume(tier))}
+    _reserve_queue_disk(container, env, tier)
+    spec: dict = {"serviceAccountName": pm.AGENT_SERVICE, "containers": [container],
+                  "volumes": kc.collector_volumes(AGENT_CONFIG_MAP, [(AGENT_KEY, AGENT_KEY)], env, cfg.agent_text,
+                                                  _queue_volume(tier))}
+    if daemon:
+        # Every node, whatever its taints (NoSchedule and NoExecute alike): a node-local Service
+        # has no other agent to fall back to.
+        spec["tolerations"] = [{"operator": "Exists"}]
+        spec["priorityClassName"] = priority_class_name(env)
     template = _pod_template(pm.AGENT_SERVICE, env, "agent", cfg.agent, spec)
     body: dict = {"selector": {"matchLabels": kc.selector(pm.AGENT_SERVICE)}, "template": template}
     if daemon:
-        body["updateStrategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1}}
+        # Surge: the new pod starts next to the old one and the old one stops once the new is ready,
+        # so a node is never without an agent during a rollout (no hostPorts, so both fit).
+        body["updateStrategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
     else:
         body["replicas"] = tier.replicas
     return {"apiVersion": "apps/v1", "kind": "DaemonSet" if daemon else "Deployment",
@@ -127,7 +172,7 @@ def agents(env: pm.EnvironmentPlan, cfg: Configs) -> list[dict]:
     tier = kc.k8s_agent(env)
     if tier is None:
         return []
-    objects = []
+    objects = [priority_class(env)] if tier.placement == "daemonset" else []
     for namespace in agent_namespaces(env, tier):
         objects += [service_account(pm.AGENT_SERVICE, namespace, env, "agent", True),
                     config_map(AGENT_CONFIG_MAP, namespace, cfg.agent, env, "agent"),
@@ -203,15 +248,18 @@ def gateway_workload(env: pm.EnvironmentPlan, tier: pm.Tier, cfg: Configs) -> di
     container = kc.collector_container(env, tier, "otel-gateway", _gateway_args(cfg), cfg.gateway_text,
                                        cfg.gateway_secrets, node_filter=False, extra_ports=_prometheus_ports(env))
     stateful = env.persistent_queue
+    if not stateful:
+        _reserve_queue_disk(container, env, tier)
     spec = {"serviceAccountName": pm.GATEWAY_SERVICE, "containers": [container],
             "volumes": kc.collector_volumes(GATEWAY_CONFIG_MAP, list(cfg.gateway_paths), env, cfg.gateway_text,
                                             None if stateful else _queue_volume(tier)),
-            # Spread replicas so one node's loss does not take the whole tail-sampling tier.
-            "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "kubernetes.io/hostname",
-                                           "whenUnsatisfiable": "ScheduleAnyway",
-                                           "labelSelector": {"matchLabels": kc.selector(pm.GATEWAY_SERVICE)}}]}
-    # No `replicas`: the HorizontalPodAutoscaler owns it (a GitOps sync would otherwise undo its work).
-    body: dict = {"selector": {"matchLabels": kc.selector(pm.GATEWAY_SERVICE)},
+            # Spread replicas over zones, then nodes, so one zone's or node's loss does not take the
+            # whole tail-sampling tier (ScheduleAnyway: a single-zone cluster still schedules).
+            "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway",
+                                           "labelSelector": {"matchLabels": kc.selector(pm.GATEWAY_SERVICE)}}
+                                          for key in (ZONE_KEY, HOST_KEY)]}
+    # Fixed replicas, no autoscaler: a change of count reshards the agents' trace-ID ring (module doc).
+    body: dict = {"replicas": tier.replicas, "selector": {"matchLabels": kc.selector(pm.GATEWAY_SERVICE)},
                   "template": _pod_template(pm.GATEWAY_SERVICE, env, "gateway", cfg.gateway, spec)}
     if stateful:
         body.update({"serviceName": pm.GATEWAY_HEADLESS, "podManagementPolicy": "Parallel",
@@ -236,29 +284,28 @@ def _gateway_services(env: pm.EnvironmentPlan, tier: pm.Tier) -> list[dict]:
     ]
 
 
-def _autoscaling(env: pm.EnvironmentPlan, tier: pm.Tier, kind: str) -> list[dict]:
+def disruption_budget(env: pm.EnvironmentPlan, tier: pm.Tier) -> dict:
     meta = kc.meta(pm.GATEWAY_SERVICE, tier.namespace, kc.labels(pm.GATEWAY_SERVICE, "gateway", env))
-    utilisation = [{"type": "Resource", "resource": {"name": res, "target": {
-        "type": "Utilization", "averageUtilization": 70}}} for res in ("cpu", "memory")]
-    return [
-        {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": meta,
-         "spec": {"maxUnavailable": 1, "selector": {"matchLabels": kc.selector(pm.GATEWAY_SERVICE)}}},
-        {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta,
-         "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": kind, "name": pm.GATEWAY_SERVICE},
-                  "minReplicas": tier.replicas, "maxReplicas": max(tier.replicas * 3, tier.replicas + 2),
-                  "metrics": utilisation,
-                  "behavior": {"scaleDown": {"stabilizationWindowSeconds": SCALE_DOWN_WINDOW_S,
-                                             "policies": [{"type": "Pods", "value": 1, "periodSeconds": 300}]}}}},
-    ]
+    return {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": meta,
+            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": kc.selector(pm.GATEWAY_SERVICE)}}}
 
 
 def _in_namespaces(names: list[str]) -> dict:
     return {"matchExpressions": [{"key": kc.NAMESPACE_LABEL, "operator": "In", "values": sorted(set(names))}]}
 
 
+def scrapers(env: pm.EnvironmentPlan) -> dict:
+    """The namespaces whose pods may scrape the metrics ports: those the blueprint names
+    (platform.kubernetes.prometheus_namespaces), else any namespace labelled kc.SCRAPE_LABEL=true."""
+    if env.prometheus_namespaces:
+        return {"namespaceSelector": _in_namespaces(list(env.prometheus_namespaces))}
+    return {"namespaceSelector": {"matchLabels": {kc.SCRAPE_LABEL: "true"}}}
+
+
 def network_policy(env: pm.EnvironmentPlan, tier: pm.Tier) -> dict:
-    """OTLP into the gateway from the agents and from the mesh and ingress namespaces, nothing else.
-    (NetworkPolicies add up: a Prometheus that scrapes the metrics ports brings its own.)"""
+    """OTLP into the gateway from the agents and from the mesh and ingress namespaces, the metrics
+    ports (self-metrics, and the derived metrics' Prometheus port) from the scraping namespaces;
+    nothing else."""
     agent = kc.k8s_agent(env)
     peers: list[dict] = []
     if agent is not None:
@@ -276,7 +323,10 @@ def network_policy(env: pm.EnvironmentPlan, tier: pm.Tier) -> dict:
             "spec": {"podSelector": {"matchLabels": kc.selector(pm.GATEWAY_SERVICE)}, "policyTypes": ["Ingress"],
                      "ingress": [{"from": peers, "ports": [
                          {"protocol": "TCP", "port": tier.ports.otlp_grpc},
-                         {"protocol": "TCP", "port": tier.ports.otlp_http}]}]}}
+                         {"protocol": "TCP", "port": tier.ports.otlp_http}]},
+                         {"from": [scrapers(env)], "ports": [
+                             {"protocol": "TCP", "port": port}
+                             for port in (tier.ports.metrics, *(p for _, p in _prometheus_ports(env)))]}]}}
 
 
 def gateways(env: pm.EnvironmentPlan, cfg: Configs) -> list[dict]:
@@ -286,8 +336,7 @@ def gateways(env: pm.EnvironmentPlan, cfg: Configs) -> list[dict]:
     workload = gateway_workload(env, tier, cfg)
     return [service_account(pm.GATEWAY_SERVICE, tier.namespace, env, "gateway", False),
             config_map(GATEWAY_CONFIG_MAP, tier.namespace, cfg.gateway, env, "gateway"),
-            workload, *_gateway_services(env, tier), *_autoscaling(env, tier, workload["kind"]),
-            network_policy(env, tier)]
+            workload, *_gateway_services(env, tier), disruption_budget(env, tier), network_policy(env, tier)]
 
 
 def namespace(env: pm.EnvironmentPlan) -> dict:

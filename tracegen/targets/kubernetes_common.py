@@ -22,6 +22,12 @@ CHECKSUM_ANNOTATION = "checksum/config"
 COLLECTOR_UID = 10001
 NAME_LABEL = "app.kubernetes.io/name"
 NAMESPACE_LABEL = "kubernetes.io/metadata.name"   # set by the API server on every namespace
+# Workloads that adopt tracing carry this label (the app Components add it); the admission policy
+# judges only them, never third-party workloads (Redis, Kafka) sharing their namespaces.
+OPT_IN_LABEL = "tracing.tracegen.dev/enabled"
+# A namespace with this label may scrape the collectors' metrics ports (the gateway NetworkPolicy),
+# unless the blueprint names the scraping namespaces (platform.kubernetes.prometheus_namespaces).
+SCRAPE_LABEL = "tracing.tracegen.dev/scrape"
 
 
 def image(env: pm.EnvironmentPlan) -> str:
