@@ -190,7 +190,7 @@ def properties(text: str) -> dict[str, str]:
         while (len(line) - len(line.rstrip("\\"))) % 2 == 1 and index < len(lines):   # continuation
             line = line[:-1] + lines[index].lstrip(" \t\f")
             index += 1
-        key, value, i, escaped = [], None, 0, False
+        key, value, i = [], None, 0
         chars = list(line)
         text_out: list[str] = []
         while i < len(chars):
@@ -221,9 +221,8 @@ def properties(text: str) -> dict[str, str]:
         if value is None:
             key, text_out = text_out, []
         joined = "".join(text_out)
-        # surrogate pairs written as two \\u escapes
+        # a non-BMP character is written as a surrogate pair of two \\u escapes
         out["".join(key)] = joined.encode("utf-16", "surrogatepass").decode("utf-16")
-        _ = escaped
     return {k: resource_attributes(v) if k in RESOURCE_KEYS else v for k, v in out.items()}
 
 
