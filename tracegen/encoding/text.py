@@ -19,6 +19,8 @@ def is_unsafe(char: str) -> bool:
 
 def unsafe_characters(text: str, allow: str = "") -> list[str]:
     """The distinct unsafe characters of `text` (in order of appearance), ignoring those in `allow`."""
+    if text.isascii() and text.isprintable():
+        return []   # the common case, decided in C: ASCII's unsafe characters are all unprintable
     seen: dict[str, None] = {}
     for char in text:
         if char not in allow and is_unsafe(char):
