@@ -2,11 +2,11 @@
 
 The bundled examples are mutated the ways people and tools break files — keys deleted, duplicated
 and retyped, values swapped across types, extreme numbers (.inf, .nan, 1e308, -1, 0, 2**64), long
-and unicode strings, deep nesting, lines duplicated or cut — and written as YAML and as HCL. For
+and unicode strings, deep nesting, lines duplicated or cut, junk inserted — and written as YAML and as HCL. For
 every mutant: `check` and `build` never exit 70 nor print a traceback, and they agree: `build`
 exits with the code `check` did (0 -> 0, 1 -> 1, 2 -> 2), so `build` refuses only what `check` did.
 
-Budget: TRACEGEN_FUZZ_EXAMPLES mutants per test (default 20; well under a minute for the three tests on
+Budget: TRACEGEN_FUZZ_EXAMPLES mutants per test (default 20; well under a minute for the four tests on
 a CI runner). The run is derandomized so CI is reproducible; set TRACEGEN_FUZZ_SEED to explore.
 """
 
@@ -157,7 +157,8 @@ def _yaml(data: dict) -> str:
 
 
 def _run(args: list[str]) -> tuple[int, str]:
-    result = CliRunner().invoke(main, args, catch_exceptions=True)
+    # TRACEGEN_DEBUG: an internal error surfaces as the exception itself, with its message.
+    result = CliRunner().invoke(main, args, catch_exceptions=True, env={"TRACEGEN_DEBUG": "1"})
     output = result.output + (result.stderr if result.stderr_bytes is not None else "")
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise AssertionError(f"{args[0]} raised {type(result.exception).__name__}: {result.exception}")
@@ -198,10 +199,16 @@ def test_mutated_hcl_blueprints(mutant):
     assert_pipeline_sane(text, ".hcl")
 
 
+YAML_JUNK = ["\t", "- ", ": ", "&a ", "*a ", "!!python/name:os.system ", "{", "]", "'", '"', "\ufeff", "\x85",
+             "%YAML 1.1\n", "---\n", "? "]
+HCL_JUNK = ["${", "$${", "%{", "var.x", "<<EOF\n", "<<-EOF\n", "EOF\n", "{", "}", "[", "]", '"', "#", "/*", "*/",
+            "=", ",", "\\", "\\u12", " ? 1 : 2", "max(", "\x00", "\u2028"]
+
+
 @st.composite
-def text_mutants(draw) -> str:
+def text_mutants(draw, texts: dict[str, str], junk_pool: list[str]) -> str:
     """Line-level damage to an example's text: duplicated, deleted or cut lines, inserted junk."""
-    lines = EXAMPLES_TEXT[draw(st.sampled_from(sorted(EXAMPLES_TEXT)))].splitlines(keepends=True)
+    lines = texts[draw(st.sampled_from(sorted(texts)))].splitlines(keepends=True)
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
         index = draw(st.integers(min_value=0, max_value=len(lines) - 1))
         action = draw(st.sampled_from(["duplicate", "delete", "cut", "insert"]))
@@ -212,17 +219,22 @@ def text_mutants(draw) -> str:
         elif action == "cut":
             lines[index] = lines[index][: draw(st.integers(min_value=0, max_value=len(lines[index])))]
         elif action == "insert":
-            junk = draw(st.sampled_from(["\t", "- ", ": ", "&a ", "*a ", "!!python/name:os.system ", "{", "]",
-                                         "'", '"', "\ufeff", "\x85", "%YAML 1.1\n", "---\n", "? "]))
+            junk = draw(st.sampled_from(junk_pool))
             at = draw(st.integers(min_value=0, max_value=len(lines[index])))
             lines[index] = lines[index][:at] + junk + lines[index][at:]
     return "".join(lines)
 
 
 @BUDGET
-@given(text_mutants())
+@given(text_mutants(EXAMPLES_TEXT, YAML_JUNK))
 def test_damaged_yaml_text(text):
     assert_pipeline_sane(text, ".yaml")
+
+
+@BUDGET
+@given(text_mutants({name: hcl_dumps(data) for name, data in EXAMPLES.items()}, HCL_JUNK))
+def test_damaged_hcl_text(text):
+    assert_pipeline_sane(text, ".hcl")
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
