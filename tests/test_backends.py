@@ -48,12 +48,12 @@ dataset: checkout
 def test_datadog_is_otlp_http_whatever_the_blueprint_says():
     name, body = exporter("""
 type: datadog
-endpoint: https://trace.agent.datadoghq.eu/v1/traces
+endpoint: https://otlp.datadoghq.eu/v1/traces
 protocol: grpc
 api_key: ${env:DD_API_KEY}
 """)
     assert name == "otlp_http/sink"
-    assert body["traces_endpoint"] == "https://trace.agent.datadoghq.eu/v1/traces"
+    assert body["traces_endpoint"] == "https://otlp.datadoghq.eu/v1/traces"
     assert body["headers"] == {"dd-protocol": "otlp", "dd-api-key": "${env:DD_API_KEY}"}
 
 
@@ -102,3 +102,65 @@ def test_honeycomb_intake_refuses_plain_text():
     assert kind.intake_problem("api.honeycomb.io:443", "grpc", True)
     assert kind.intake_problem("api.honeycomb.io:443", "grpc", False) is None
     assert kind.intake_problem("127.0.0.1:4317", "grpc", True) is None   # a local stand-in
+
+
+def test_datadogs_documented_intake_url_goes_into_traces_endpoint_verbatim():
+    # The otlp_http exporter appends /v1/traces to `endpoint`: Datadog's whole URL must not go there.
+    name, body = exporter("""
+type: datadog
+endpoint: https://trace.agent.datadoghq.com/api/v0.2/traces
+api_key: ${env:DD_API_KEY}
+headers: {dd-otlp-source: acme}
+""")
+    assert name == "otlp_http/sink"
+    assert body["traces_endpoint"] == "https://trace.agent.datadoghq.com/api/v0.2/traces"
+    assert "endpoint" not in body
+    # Datadog's documented intake headers: dd-protocol, dd-api-key (a reference), dd-otlp-source.
+    assert body["headers"] == {"dd-protocol": "otlp", "dd-api-key": "${env:DD_API_KEY}", "dd-otlp-source": "acme"}
+
+
+def test_a_base_url_goes_into_endpoint_and_a_traces_url_into_traces_endpoint():
+    cases = {
+        ("datadog", "http://datadog-agent.internal:4318"): {"endpoint": "http://datadog-agent.internal:4318"},
+        ("honeycomb", "https://api.honeycomb.io"): {"endpoint": "https://api.honeycomb.io"},
+        ("honeycomb", "api.honeycomb.io/v1/traces"): {"traces_endpoint": "https://api.honeycomb.io/v1/traces"},
+        ("otlp", "https://otlp-gateway.grafana.net/otlp"): {"endpoint": "https://otlp-gateway.grafana.net/otlp"},
+        ("tempo", "https://tempo.example.net/v1/traces/"): {"traces_endpoint": "https://tempo.example.net/v1/traces/"},
+        ("jaeger", "jaeger.example.net:4318"): {"endpoint": "https://jaeger.example.net:4318"},
+    }
+    for (kind, endpoint), fields in cases.items():
+        assert backends.get(kind).http_fields(endpoint, insecure=False) == fields, (kind, endpoint)
+    assert backends.get("jaeger").http_fields("127.0.0.1:4318", insecure=True) == {"endpoint": "http://127.0.0.1:4318"}
+
+
+def test_endpoints_the_exporter_would_mangle_are_problems():
+    def problem(kind: str, endpoint: str, protocol: str = "http", headers: dict | None = None) -> str | None:
+        return backends.get(kind).intake_problem(endpoint, protocol, False, headers or {})
+
+    assert "appended" in problem("datadog", "https://trace.agent.datadoghq.eu")
+    assert "dd-otlp-source" in problem("datadog", "https://trace.agent.datadoghq.eu/api/v0.2/traces")
+    assert problem("datadog", "https://trace.agent.datadoghq.eu/api/v0.2/traces", headers={"DD-OTLP-Source": "x"}) is None
+    assert problem("datadog", "http://datadog-agent:4318") is None            # an Agent's OTLP port
+    assert "gRPC address" in problem("tempo", "tempo.example.net:4317/v1/traces", "grpc")
+    assert "gRPC address" in problem("jaeger", "https://jaeger.example.net:4317/api", "grpc")
+    assert problem("jaeger", "https://jaeger.example.net:4317", "grpc") is None
+    assert "/v1/v1/traces" in problem("otlp", "https://x.example.net/otlp/v1")
+    assert "/api/traces/v1/traces" in problem("jaeger", "https://jaeger.example.net/api/traces")
+    assert "query" in problem("otlp", "https://x.example.net?tenant=a")
+    assert "another path" in problem("honeycomb", "https://api.honeycomb.io/otlp")
+    assert problem("otlp", "https://x.example.net/v1/traces") is None
+    # Datadog is HTTP whatever the blueprint says: its URL is judged as HTTP.
+    assert problem("datadog", "https://trace.agent.datadoghq.eu/api/v0.2/traces", "grpc", {"dd-otlp-source": "x"}) is None
+
+
+def test_check_and_build_refuse_a_mangled_endpoint_at_its_position():
+    from tracegen.plan.builder import refusals
+    from tracegen.plan.refusals import PlanRefused
+
+    text = BLUEPRINT.format(backend="    type: datadog\n    endpoint: https://trace.agent.datadoghq.com\n"
+                                    "    api_key: ${env:DD_API_KEY}")
+    loaded = load_text(text, "backends.yaml")
+    (refusal,) = refusals(loaded, "TG509")
+    assert refusal.path == ("backends", "sink", "endpoint") and refusal.environment == "dev"
+    with pytest.raises(PlanRefused, match="api/v0.2/traces"):
+        build_plan(loaded)

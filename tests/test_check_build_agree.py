@@ -73,6 +73,9 @@ CASES = {
                                                     + "d" * 50),
     "tail sampling on a DaemonSet without gateways": blueprint(
         platform="      kubernetes: {cluster: prod}").replace(
+    "datadog intake without its path (the exporter would append /v1/traces)": blueprint().replace(
+        "backends:\n", "backends:\n  dd:\n    type: datadog\n    endpoint: https://trace.agent.datadoghq.com\n"
+                       "    api_key: ${env:DD_API_KEY}\n    headers: {dd-otlp-source: shop}\n"),
         "sampling:\n", "topology:\n  gateway: {enabled: false}\nsampling:\n"),
 }
 

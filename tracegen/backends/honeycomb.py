@@ -1,15 +1,24 @@
-"""Honeycomb: OTLP gRPC (api.honeycomb.io:443) or HTTP (https://api.honeycomb.io), the team's API
-key in `x-honeycomb-team`, the dataset in `x-honeycomb-dataset` (classic environments). The intake
-is TLS only. Honeycomb keeps events 60 days."""
+"""Honeycomb: OTLP gRPC (`api.honeycomb.io:443`) or HTTP (`https://api.honeycomb.io`, to which the
+exporter appends /v1/traces, or the whole `https://api.honeycomb.io/v1/traces`), the team's API
+key in `x-honeycomb-team`, the dataset in `x-honeycomb-dataset` (classic environments; newer
+environments take the dataset from service.name). The intake is TLS only. Honeycomb keeps events
+60 days. EU teams use api.eu1.honeycomb.io."""
 
 from __future__ import annotations
 
-from tracegen.backends.base import BackendType, Retention
+from collections.abc import Mapping
+
+from tracegen.backends.base import TRACES_PATH, BackendType, Retention, url_path
 
 
-def _intake(endpoint: str, protocol: str, insecure: bool) -> str | None:
-    if insecure and "honeycomb.io" in endpoint:
-        return "Honeycomb's intake accepts TLS only: remove tls.insecure"
+def _intake(endpoint: str, protocol: str, insecure: bool, headers: Mapping[str, str]) -> str | None:
+    if "honeycomb.io" not in endpoint:
+        return None                          # a local stand-in or a proxy in front of Honeycomb
+    if insecure or endpoint.startswith("http://"):
+        return "Honeycomb's intake accepts TLS only: remove tls.insecure and use https://"
+    if protocol == "http" and url_path(endpoint).rstrip("/") not in ("", TRACES_PATH):
+        return (f"Honeycomb's OTLP/HTTP intake is https://api.honeycomb.io (or its full URL ending in "
+                f"{TRACES_PATH}); '{endpoint}' has another path")
     return None
 
 

@@ -3,7 +3,7 @@ agents' trace-ID load balancer in front of the gateway tier."""
 
 from __future__ import annotations
 
-from tracegen import secrets
+from tracegen import backends, secrets
 from tracegen.errors import RefusedError
 from tracegen.plan import model as pm
 from tracegen.plan import collector_common as cc
@@ -34,12 +34,6 @@ def _tls(exporter: pm.Exporter) -> dict:
     return tls
 
 
-def _http_endpoint(exporter: pm.Exporter) -> str:
-    if "://" in exporter.endpoint:
-        return exporter.endpoint
-    return ("http://" if exporter.insecure else "https://") + exporter.endpoint
-
-
 def backend(c: cc.Components, exporter: pm.Exporter, queue: dict) -> tuple[str, dict]:
     """(name, config) of the exporter that delivers to one backend."""
     for key, value in exporter.headers:
@@ -53,9 +47,9 @@ def backend(c: cc.Components, exporter: pm.Exporter, queue: dict) -> tuple[str, 
     if exporter.headers:
         config["headers"] = dict(exporter.headers)
     if exporter.protocol == "http":
-        url = _http_endpoint(exporter)
-        # A full traces URL is used as is; a base URL gets /v1/traces appended by the exporter.
-        config["traces_endpoint" if url.rstrip("/").endswith("/v1/traces") else "endpoint"] = url
+        # The backend type knows its URL shape: a whole traces URL goes into traces_endpoint (used
+        # as written), a base URL into endpoint (the exporter appends /v1/traces).
+        config.update(backends.get(exporter.backend_type).http_fields(exporter.endpoint, exporter.insecure))
         return c.name(cc.OTLP_HTTP, exporter.name), config
     config["endpoint"] = exporter.endpoint
     return c.name(cc.OTLP_GRPC, exporter.name), config

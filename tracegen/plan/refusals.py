@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from tracegen.blueprint.loader import EnvironmentView, LoadedBlueprint
-from tracegen import languages
+from tracegen import backends, languages
 from tracegen.errors import RefusedError
 from tracegen.plan import model as pm
 
@@ -155,11 +155,22 @@ def name_lengths(view: EnvironmentView) -> Iterator[Refusal]:
                                   f"host name is longer than {MAX_NAME_BYTES} bytes")
 
 
+def backend_endpoints(view: EnvironmentView) -> Iterator[Refusal]:
+    """An endpoint the exporter would mangle, or one its backend's intake cannot take (each backend
+    type states its URL shape and intake rules in tracegen/backends); `check` reports it as TG509."""
+    for name, backend in sorted(view.backends().items()):
+        problem = backends.get(backend.type).intake_problem(backend.endpoint, backend.protocol,
+                                                            backend.tls.insecure, backend.headers)
+        if problem:
+            yield Refusal(("backends", name, "endpoint"), f"backend '{name}': {problem}", view.name, "TG509")
+
+
 # Judges of the blueprint as one environment sees it, run before planning that environment (the
 # planner may rely on what they guarantee), then judges of the environment's plan.
 ViewJudge = Callable[[EnvironmentView], Iterator[Refusal]]
 PlanJudge = Callable[[EnvironmentView, pm.EnvironmentPlan], Iterator[Refusal]]
-VIEW_JUDGES: tuple[ViewJudge, ...] = (vm_host_roles, policy_names, reserved_mode, propagators, name_lengths)
+VIEW_JUDGES: tuple[ViewJudge, ...] = (vm_host_roles, policy_names, reserved_mode, propagators, name_lengths,
+                                      backend_endpoints)
 PLAN_JUDGES: tuple[PlanJudge, ...] = (gateway_reachable,)
 
 

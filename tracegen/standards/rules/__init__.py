@@ -39,6 +39,7 @@ from tracegen.standards.rules import (
     tg506_nginx_retired,
     tg507_backends_none,
     tg508_credentials_missing,
+    tg509_endpoint_shape,
     tg601_no_owner,
     tg602_no_oncall,
 )
@@ -73,6 +74,7 @@ RULES: dict[str, ModuleType] = {
     "TG506": tg506_nginx_retired,
     "TG507": tg507_backends_none,
     "TG508": tg508_credentials_missing,
+    "TG509": tg509_endpoint_shape,
     "TG601": tg601_no_owner,
     "TG602": tg602_no_oncall,
 }
