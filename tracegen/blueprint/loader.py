@@ -131,7 +131,7 @@ def _schema_error(exc: ValidationError, raw: Any, source: SourceMap, where_in_fi
         message = _message(error)
         written = source.texts.get(where_in_file(path))
         if error["type"] == "string_type" and written is not None:
-            message = f"{_echo(written)} reads as a {_kind(written)}; write it in quotes for text"
+            message = f"{_echo(written)} reads as {_kind(written)}; write it in quotes for text"
         message = f"{dotted}: {message}" if dotted else message
         if (position, message) not in problems:
             problems.append((position, message))
@@ -147,8 +147,9 @@ def _echo(written: str) -> str:
 
 
 def _kind(written: str) -> str:
-    return "boolean" if written.lower() in ("true", "false") else "null" if written in ("", "~", "null", "Null",
-                                                                                     "NULL") else "number"
+    if written.lower() in ("true", "false"):
+        return "a boolean"
+    return "null" if written in ("", "~", "null", "Null", "NULL") else "a number"
 
 
 def _validate(data: Any, source: SourceMap, where_in_file=lambda path: path) -> Blueprint:
