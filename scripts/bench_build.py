@@ -1,92 +1,229 @@
 #!/usr/bin/env python3
-"""Benchmark tracegen itself: load, check, plan, render and write for the example blueprints and for
-synthetic estates of growing size. Prints figures; asserts nothing (speed belongs here, not in tests).
+"""Benchmark tracegen against the disk's own floor: for synthetic estates of growing size (services
+x 3 environments), time `tracegen check` and `tracegen build` next to `cp -r` of the build's own
+output and a plain Python loop writing the same files, print the ratios and peak RSS, and fit how
+cost grows with services. Prints figures; asserts nothing (speed belongs here, not in tests).
 
-    python3 scripts/bench_build.py [--services 50 200 1000] [--repeat 3]
+    python3 scripts/bench_build.py [--services 100 1000 10000] [--repeat 3] [--dir /tmp]
+
+Each measurement is its own process, timed by wall clock around it (interpreter start and imports
+included, as a user waits for them); peak RSS and CPU time come from that process's rusage
+(`os.wait4`), so nothing instruments the code being timed. Figures are medians of the repeats,
+peak RSS the maximum. The page cache is warm for every contestant alike.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import math
+import os
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-import tracemalloc
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from tracegen.blueprint.loader import load_text
-from tracegen.plan.builder import build_plan
-from tracegen.standards.engine import check
-from tracegen.targets import build_all
-from tracegen.writer import write
-
 ROOT = Path(__file__).resolve().parent.parent
+SIZES = (100, 1000, 10000)
+TARGET_RATIO = 2.0          # build <= 2x cp -r of its output, at 1,000 services
+TARGET_CHECK_SECONDS = 0.3  # check at 1,000 services
+TARGET_RSS_MIB = 200
+TARGET_EXPONENT = 1.1       # "linear": cost ~ services^k with k at most this
+
+# Reads every file under argv[1] into memory, then times writing them all under argv[2] the plain
+# way (mkdir per directory, open/write/close per file): the floor for any Python writer.
+PYTHON_LOOP = """
+import os, sys, time
+source, target = sys.argv[1], sys.argv[2]
+files = []
+for top, _, names in os.walk(source):
+    for name in names:
+        path = os.path.join(top, name)
+        with open(path, "rb") as handle:
+            files.append((os.path.relpath(path, source), handle.read()))
+started = time.perf_counter()
+made = set()
+for relative, data in files:
+    path = os.path.join(target, relative)
+    parent = os.path.dirname(path)
+    if parent not in made:
+        os.makedirs(parent, exist_ok=True)
+        made.add(parent)
+    with open(path, "wb") as handle:
+        handle.write(data)
+print(time.perf_counter() - started)
+"""
 
 
 def synthetic(services: int) -> str:
-    """checkout.yaml with `services` services (languages and messaging cycled) and 3 environments."""
+    """checkout.yaml with `services` services (its five cycled: languages, frameworks, messaging, the
+    edge) and 3 environments (prod, staging, and a dev copied from staging that exports where staging does)."""
     data = yaml.safe_load((ROOT / "blueprints" / "checkout.yaml").read_text())
     template = list(data["services"].values())
     data["services"] = {}
     for index in range(services):
         service = copy.deepcopy(template[index % len(template)])
         service["calls"] = []
-        service["edge"] = index == 0
-        data["services"][f"svc-{index:04d}"] = service
-    data["environments"]["dev"] = copy.deepcopy(data["environments"]["staging"])
-    data.pop("suppress", None)
-    for service in data["services"].values():
+        # The estate carries checkout's traffic, spread over its services; every copy of the edge
+        # gateway is an edge, so a trace stays checkout-sized (spans per trace, tail buffer).
+        service["peak_rps"] = service["peak_rps"] * len(template) / services
         service["span_attributes"] = [a for a in service.get("span_attributes", []) if a != "order.id"]
+        data["services"][f"svc-{index:05d}"] = service
+    data["environments"]["dev"] = copy.deepcopy(data["environments"]["staging"])
+    for backend in data["backends"].values():
+        if "staging" in backend.get("environments", []):
+            backend["environments"].append("dev")
+    data.pop("suppress", None)
     return yaml.safe_dump(data, sort_keys=False)
 
 
-def measure(text: str, name: str, repeat: int) -> dict:
-    timings: dict[str, list[float]] = {stage: [] for stage in ("load", "check", "plan", "render", "write")}
-    peak = 0
-    artifacts = []
-    for _ in range(repeat):
-        tracemalloc.start()
+@dataclass(frozen=True)
+class Run:
+    seconds: float      # wall clock around the process
+    cpu: float          # user + system CPU of the process and its children
+    rss_mib: float      # peak resident set size
+    stdout: str = ""
+
+
+def run(command: list[str]) -> Run:
+    """Run `command` as its own process; its rusage alone gives CPU and peak RSS."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        loaded = load_text(text, f"{name}.yaml")
-        timings["load"].append(time.perf_counter() - started)
-        started = time.perf_counter()
-        check(loaded)
-        timings["check"].append(time.perf_counter() - started)
-        started = time.perf_counter()
-        plan = build_plan(loaded, f"{name}.yaml")
-        timings["plan"].append(time.perf_counter() - started)
-        started = time.perf_counter()
-        artifacts = build_all(plan)
-        timings["render"].append(time.perf_counter() - started)
-        with tempfile.TemporaryDirectory() as directory:
-            started = time.perf_counter()
-            write(artifacts, Path(directory) / "out", f"{name}.yaml")
-            timings["write"].append(time.perf_counter() - started)
-        peak = max(peak, tracemalloc.get_traced_memory()[1])
-        tracemalloc.stop()
-    size = sum(len(a.content.encode()) for a in artifacts)
-    return {"timings": {k: statistics.median(v) for k, v in timings.items()}, "peak": peak,
-            "artifacts": len(artifacts), "bytes": size}
+        process = subprocess.Popen(command, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if process.returncode != 0:
+            sys.exit(f"{' '.join(command)} exited {process.returncode}:\n{err.read().decode()[-2000:]}")
+        return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read().decode())
+
+
+@dataclass
+class Row:
+    """The figures of one estate size."""
+
+    services: int
+    files: int = 0
+    mib: float = 0.0
+    runs: dict[str, list[Run]] = field(default_factory=dict)
+
+    def add(self, name: str, result: Run) -> None:
+        self.runs.setdefault(name, []).append(result)
+
+    def seconds(self, name: str) -> float:
+        return statistics.median(r.seconds for r in self.runs[name])
+
+    def cpu(self, name: str) -> float:
+        return statistics.median(r.cpu for r in self.runs[name])
+
+    def rss(self, name: str) -> float:
+        return max(r.rss_mib for r in self.runs[name])
+
+
+def measure(services: int, repeat: int, work: Path) -> Row:
+    row = Row(services)
+    blueprint = work / f"synthetic-{services}.yaml"
+    blueprint.write_text(synthetic(services))
+    out, copy_dir, loop_dir = work / "out", work / "copy", work / "loop"
+    tracegen = [sys.executable, "-m", "tracegen"]
+    for _ in range(repeat):   # contestants interleaved, so a busy moment hurts all of them alike
+        for directory in (out, copy_dir, loop_dir):
+            shutil.rmtree(directory, ignore_errors=True)
+        row.add("check", run(tracegen + ["check", str(blueprint)]))
+        row.add("build", run(tracegen + ["build", str(blueprint), "-o", str(out)]))
+        row.add("cp", run(["cp", "-r", str(out), str(copy_dir)]))
+        loop = run([sys.executable, "-c", PYTHON_LOOP, str(out), str(loop_dir)])
+        row.add("loop", Run(float(loop.stdout), loop.cpu, loop.rss_mib))
+    sizes = [p.stat().st_size for p in out.rglob("*") if p.is_file()]
+    row.files, row.mib = len(sizes), sum(sizes) / 2**20
+    for directory in (out, copy_dir, loop_dir):
+        shutil.rmtree(directory, ignore_errors=True)
+    return row
+
+
+def exponent(sizes: list[float], values: list[float]) -> float:
+    """k in value ~ c * size^k: the least-squares slope of log(value) on log(size)."""
+    if len(sizes) < 2 or len(sizes) != len(values):
+        raise ValueError("need at least two (size, value) pairs")
+    xs, ys = [math.log(s) for s in sizes], [math.log(v) for v in values]
+    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    if spread == 0:
+        raise ValueError("sizes must differ")
+    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / spread
+
+
+def report(rows: list[Row], repeat: int) -> str:
+    """The table, the growth fit and the targets, as printed."""
+    lines = [f"{'services':>8}{'files':>8}{'MiB':>6}{'check s':>9}{'cpu':>6}{'build s':>9}{'cpu':>7}{'cp -r s':>9}"
+             f"{'cpu':>6}{'py loop s':>10}{'build/cp':>9}{'cpu':>6}{'build/loop':>11}{'RSS MiB':>9}",
+             f"{'':>31}(wall, then user+sys CPU; median of {repeat}; RSS: peak of check or build)"]
+    for row in rows:
+        lines.append(f"{row.services:>8,}{row.files:>8,}{row.mib:>6.0f}{row.seconds('check'):>9.2f}"
+                     f"{row.cpu('check'):>6.2f}{row.seconds('build'):>9.2f}{row.cpu('build'):>7.2f}"
+                     f"{row.seconds('cp'):>9.2f}{row.cpu('cp'):>6.2f}{row.seconds('loop'):>10.2f}"
+                     f"{row.seconds('build') / row.seconds('cp'):>9.1f}{row.cpu('build') / row.cpu('cp'):>6.1f}"
+                     f"{row.seconds('build') / row.seconds('loop'):>11.1f}"
+                     f"{max(row.rss('check'), row.rss('build')):>9.0f}")
+    if len(rows) >= 2:
+        sizes = [row.services for row in rows]
+        measures = {"check": lambda r: r.seconds("check"), "check cpu": lambda r: r.cpu("check"),
+                    "build": lambda r: r.seconds("build"), "build cpu": lambda r: r.cpu("build"),
+                    "build RSS": lambda r: r.rss("build")}
+        growth = ", ".join(f"{name} {exponent(sizes, [measure(row) for row in rows]):.2f}"
+                           for name, measure in measures.items())
+        lines.append(f"growth with services (k in cost ~ services^k; 1 is linear): {growth}")
+    lines += targets(rows)
+    return "\n".join(lines)
+
+
+def targets(rows: list[Row]) -> list[str]:
+    """One line per target of issue 15 that these rows can judge."""
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    lines = []
+    at_1000 = next((row for row in rows if row.services == 1000), None)
+    if at_1000:
+        ratio = at_1000.seconds("build") / at_1000.seconds("cp")
+        lines.append(f"target build <= {TARGET_RATIO:g}x cp -r at 1,000 services: {ratio:.1f}x, "
+                     f"{verdict(ratio <= TARGET_RATIO)}")
+        seconds = at_1000.seconds("check")
+        lines.append(f"target check <= {TARGET_CHECK_SECONDS:g} s at 1,000 services: {seconds:.2f} s, "
+                     f"{verdict(seconds <= TARGET_CHECK_SECONDS)}")
+    if rows:
+        peak = max(max(row.rss("check"), row.rss("build")) for row in rows)
+        lines.append(f"target peak RSS <= {TARGET_RSS_MIB} MiB (largest estate measured, "
+                     f"{rows[-1].services:,} services): {peak:.0f} MiB, {verdict(peak <= TARGET_RSS_MIB)}")
+    if len(rows) >= 2:   # between the two largest estates, where start-up no longer hides the growth
+        small, large = rows[-2], rows[-1]
+        k = exponent([small.services, large.services], [small.cpu("build"), large.cpu("build")])
+        lines.append(f"target linear to {large.services:,} services: build CPU grows as services^{k:.2f} from "
+                     f"{small.services:,} to {large.services:,}, {verdict(k <= TARGET_EXPONENT)}")
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--services", type=int, nargs="*", default=[50, 200, 1000])
+    parser.add_argument("--services", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--dir", type=Path, default=None,
+                        help="where to build and copy (the disk being measured); a temporary directory by default")
     args = parser.parse_args()
-    cases = [(p.stem, p.read_text()) for p in sorted((ROOT / "blueprints").glob("*.yaml"))]
-    cases += [(f"synthetic-{n}", synthetic(n)) for n in args.services]
-    print(f"{'blueprint':<18}{'load':>8}{'check':>8}{'plan':>8}{'render':>8}{'write':>8}{'total':>8}"
-          f"{'artifacts':>10}{'MiB out':>9}{'peak MiB':>9}   (seconds, median of {args.repeat})")
-    for name, text in cases:
-        figures = measure(text, name, args.repeat)
-        t = figures["timings"]
-        print(f"{name:<18}{t['load']:>8.3f}{t['check']:>8.3f}{t['plan']:>8.3f}{t['render']:>8.3f}{t['write']:>8.3f}"
-              f"{sum(t.values()):>8.3f}{figures['artifacts']:>10}{figures['bytes'] / 2**20:>9.1f}"
-              f"{figures['peak'] / 2**20:>9.1f}")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="tracegen-bench-", dir=args.dir) as work:
+        for services in sorted(args.services):
+            rows.append(measure(services, args.repeat, Path(work)))
+            print(f"measured {services:,} services", file=sys.stderr, flush=True)
+    print(report(rows, args.repeat))
 
 
 if __name__ == "__main__":
