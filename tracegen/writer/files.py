@@ -8,6 +8,7 @@ place with `os.replace`, which replaces the old version in one step. Temporary n
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import re
@@ -21,6 +22,16 @@ from tracegen.errors import WriteError
 _TEMP = re.compile(r"^\..*\.tracegen-tmp-[0-9a-f]{12}$")
 _READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _syncfs():
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):      # not Linux/glibc: os.sync() does the same, for every file system
+        return None
+
+
+_SYNCFS = _syncfs()
 
 
 @dataclass(frozen=True)
@@ -106,14 +117,15 @@ class Tree:
         except UnicodeDecodeError:
             return ""
 
-    def write_temp(self, rel: str, data: bytes, mode: int, sync: bool) -> Path:
+    def write_temp(self, rel: str, data: bytes, mode: int, sync: bool = False) -> Path:
         """data under a fresh temporary name beside rel; the caller moves it into place."""
         final = self.root / rel
-        final.parent.mkdir(parents=True, exist_ok=True)
         rel_dir = parent_of(rel)
-        while rel_dir and not self._dirs.get(rel_dir):
-            self._dirs[rel_dir] = True
-            rel_dir = parent_of(rel_dir)
+        if not self._dirs.get(rel_dir):
+            final.parent.mkdir(parents=True, exist_ok=True)
+            while rel_dir and not self._dirs.get(rel_dir):
+                self._dirs[rel_dir] = True
+                rel_dir = parent_of(rel_dir)
         temp = final.with_name(f".{final.name[:100]}.tracegen-tmp-{secrets.token_hex(6)}")
         fd = os.open(temp, _CREATE_FLAGS, 0o600)
         try:
@@ -139,6 +151,15 @@ class Tree:
 
     def remove(self, rel: str) -> None:
         (self.root / rel).unlink(missing_ok=True)
+
+    def sync_all(self) -> None:
+        """Flush everything written to the output's file system: one syncfs instead of an fsync per file."""
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            if _SYNCFS is None or _SYNCFS(fd) != 0:
+                os.sync()
+        finally:
+            os.close(fd)
 
     def sync_dir(self, rel_dir: str) -> None:
         fd = os.open(self.root / rel_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
