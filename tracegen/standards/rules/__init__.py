@@ -40,6 +40,7 @@ from tracegen.standards.rules import (
     tg507_backends_none,
     tg508_credentials_missing,
     tg509_endpoint_shape,
+    tg510_datadog_stats_after_sampling,
     tg601_no_owner,
     tg602_no_oncall,
 )
@@ -75,6 +76,7 @@ RULES: dict[str, ModuleType] = {
     "TG507": tg507_backends_none,
     "TG508": tg508_credentials_missing,
     "TG509": tg509_endpoint_shape,
+    "TG510": tg510_datadog_stats_after_sampling,
     "TG601": tg601_no_owner,
     "TG602": tg602_no_oncall,
 }
