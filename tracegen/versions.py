@@ -70,6 +70,8 @@ SDK_VERSIONS_GO = {
     "go.opentelemetry.io/contrib/otelconf": "v0.27.0",
     "go.opentelemetry.io/contrib/propagators/b3": "v1.47.0",
     "go.opentelemetry.io/contrib/propagators/jaeger": "v1.47.0",
+    # The parent-based Jaeger remote sampler (edge_head strategy); built against otel v1.47.0.
+    "go.opentelemetry.io/contrib/samplers/jaegerremote": "v0.38.0",
     "google.golang.org/grpc": "v1.85.0",
     "github.com/prometheus/client_golang": "v1.25.0",
     "semconv": "v1.43.0",                    # go.opentelemetry.io/otel/semconv/<this>, as sdk/resource

@@ -9,7 +9,7 @@ from tracegen import backends, languages, secrets, versions
 from tracegen.blueprint import model as bm
 from tracegen.blueprint.loader import EnvironmentView, LoadedBlueprint
 from tracegen.plan import model as pm
-from tracegen.plan import retention
+from tracegen.plan import remote_sampling, retention
 from tracegen.plan.collectors import collector_set
 from tracegen.plan.otel_env import otel_variables
 from tracegen.plan.refusals import PlanRefusal, PlanRefused, Refusal, collect, judge_plan, reported
@@ -187,7 +187,9 @@ def plan_environment(loaded: LoadedBlueprint, view: EnvironmentView, source: str
         (path, message), *rest = found
         raise PlanRefusal(path, message, tuple(Refusal(p, m, code="TG503") for p, m in rest), code="TG503")
     env = _environment(loaded, view)
-    env = replace(env, services=tuple(replace(s, otel_env=otel_variables(s)) for s in env.services))
+    # The OTEL_* variables, with the remote sampler where the agents serve sampling strategies (edge_head).
+    env = replace(env, services=tuple(
+        replace(s, otel_env=remote_sampling.with_remote_sampler(env, s, otel_variables(s))) for s in env.services))
     judge_plan(view, env)
     return replace(env, collectors=collector_set(env, source or loaded.file))
 

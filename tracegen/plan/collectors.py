@@ -23,6 +23,7 @@ from tracegen.plan import collector_exporters as ex
 from tracegen.plan import collector_privacy as privacy
 from tracegen.plan import collector_sampling as sampling
 from tracegen.plan import model as pm
+from tracegen.plan import remote_sampling
 from tracegen.serialize import to_yaml
 
 QUEUE_STORAGE = "queue"
@@ -206,7 +207,8 @@ def agent_extensions(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier) -
     """Extensions an agent runs besides health_check and the queue's storage (name -> config), e.g. a
     sampling-strategy server the SDKs poll. Add them here: the service's extension list, the
     components and the builder manifest follow from the config."""
-    return {}
+    strategies = remote_sampling.extension(env, tier)
+    return {c.name(remote_sampling.EXTENSION): strategies} if strategies is not None else {}
 
 
 def agent(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier) -> dict:

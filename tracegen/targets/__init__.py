@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tracegen.plan.model import Plan
-from tracegen.targets import ansible, collector, distribution, gitops, ingress, istio, kubernetes, runbook, sdk
+from tracegen.targets import (ansible, collector, distribution, gitops, ingress, istio, kubernetes, remote_sampling,
+                              runbook, sdk)
 from tracegen.targets.artifact import Artifact
 
 TARGETS: dict[str, Callable[[Plan], list[Artifact]]] = {
@@ -17,6 +18,7 @@ TARGETS: dict[str, Callable[[Plan], list[Artifact]]] = {
     "gitops": gitops.build,
     "ansible": ansible.build,
     "sdk": sdk.build,
+    "remote_sampling": remote_sampling.build,
     "runbook": runbook.build,
 }
 

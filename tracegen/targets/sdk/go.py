@@ -39,6 +39,7 @@ from tracegen.versions import SDK_VERSIONS_GO as V
 TEMPLATE_DIR = "sdk/go"
 DECLARATIVE = declarative.FILE_NAME
 OTEL = "go.opentelemetry.io/otel"
+JAEGER_REMOTE = "go.opentelemetry.io/contrib/samplers/jaegerremote"
 # Propagator name (OTEL_PROPAGATORS) -> the Go expression that builds it and the module it needs.
 PROPAGATORS = {
     "tracecontext": ("propagation.TraceContext{}", None),
@@ -85,7 +86,18 @@ def requirements(service: pm.ServicePlan) -> list[tuple[str, str]]:
     if "http" in service.inbound or "http" in service.outbound:
         modules.add("go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp")
     modules |= _propagators(service)[1]
+    if remote_sampler(service):
+        modules.add(JAEGER_REMOTE)
     return [(module, V[module]) for module in sorted(modules)]
+
+
+def remote_sampler(service: pm.ServicePlan) -> dict[str, str] | None:
+    """The planner's remote sampler settings (endpoint, pollingIntervalMs, initialSamplingRate) when
+    the service's OTEL_TRACES_SAMPLER is parentbased_jaeger_remote (plan/remote_sampling.py)."""
+    variables = dict(service.otel_env)
+    if variables.get("OTEL_TRACES_SAMPLER") != "parentbased_jaeger_remote":
+        return None
+    return dict(item.split("=", 1) for item in variables["OTEL_TRACES_SAMPLER_ARG"].split(","))
 
 
 def _go_mod(env: pm.EnvironmentPlan, service: pm.ServicePlan) -> str:
@@ -139,7 +151,7 @@ def files(env: pm.EnvironmentPlan, service: pm.ServicePlan) -> list[Artifact]:
         systems=systems, produces=bool(service.produces), consumes=bool(service.consumes),
         messaging_constants=_aligned([(f"System{_ident(s)}", _go_string(MESSAGING_SYSTEMS.get(s, s))) for s in systems]
                                      + [(f"Destination{name}", _go_string(topic)) for name, _, topic in destinations]),
-        declarative=DECLARATIVE)
+        declarative=DECLARATIVE, remote=remote_sampler(service))
     jinja = _jinja()
 
     def make(path: str, kind: str, content: str) -> Artifact:

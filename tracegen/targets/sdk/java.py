@@ -72,12 +72,15 @@ def artifact_id(service: pm.ServicePlan) -> str:
 
 def agent_settings(env: pm.EnvironmentPlan, service: pm.ServicePlan) -> list[tuple[str, str]]:
     """(key, value) for otel-javaagent.properties, in a stable order."""
+    variables = dict(service.otel_env)
     settings = [
         ("otel.service.name", service.name),
         ("otel.resource.attributes", resource_attributes_text(service)),
         ("otel.propagators", ",".join(service.propagators)),
-        ("otel.traces.sampler", service.sampler),
-        ("otel.traces.sampler.arg", ratio_text(service.sampler_ratio)),
+        # As in otel.env (the planner's OTEL_* variables): parentbased_jaeger_remote where the agent
+        # serves sampling strategies (edge_head), the parent-based sampler otherwise.
+        ("otel.traces.sampler", variables.get("OTEL_TRACES_SAMPLER", service.sampler)),
+        ("otel.traces.sampler.arg", variables.get("OTEL_TRACES_SAMPLER_ARG", ratio_text(service.sampler_ratio))),
         ("otel.traces.exporter", "otlp"),
         ("otel.exporter.otlp.protocol", service.otlp_protocol),
         ("otel.exporter.otlp.endpoint", service.otlp_endpoint),

@@ -1,0 +1,147 @@
+"""Remote head sampling (edge_head): the agents' strategy server, the strategies files per mode and
+the SDK settings that poll it, read from the plan."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tracegen.blueprint.loader import load_text
+from tracegen.plan import model as pm
+from tracegen.plan import remote_sampling as rs
+from tracegen.plan.builder import build_plan
+from tracegen.targets import build_all, remote_sampling, sdk
+from tracegen.targets.sdk import java as java_target
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def checkout(strategy: str | None = "edge_head", **platform) -> pm.EnvironmentPlan:
+    data = yaml.safe_load((ROOT / "blueprints" / "checkout.yaml").read_text(encoding="utf-8"))
+    if strategy:
+        data["sampling"]["strategy"] = strategy
+    if platform:
+        data["environments"]["prod"]["platform"] = platform
+    plan = build_plan(load_text(yaml.safe_dump(data, sort_keys=False), "checkout.yaml"))
+    return next(e for e in plan.environments if e.name == "prod")
+
+
+def plan_of(env: pm.EnvironmentPlan) -> pm.Plan:
+    return pm.Plan(blueprint_name=env.blueprint_name, source_file="checkout.yaml", environments=(env,))
+
+
+def service(env: pm.EnvironmentPlan, name: str) -> pm.ServicePlan:
+    return next(s for s in env.services if s.name == name)
+
+
+def test_java_polls_the_node_local_agent_and_the_others_keep_ratio_sampling():
+    env = checkout()
+    assert rs.in_play(env)
+    payments = dict(service(env, "payments").otel_env)
+    assert payments["OTEL_TRACES_SAMPLER"] == "parentbased_jaeger_remote"
+    assert payments["OTEL_TRACES_SAMPLER_ARG"] == (
+        "endpoint=http://otel-agent.observability.svc.cluster.local:14250,pollingIntervalMs=10000,"
+        "initialSamplingRate=0.1")
+    fulfillment = dict(service(env, "fulfillment").otel_env)   # Go polls over HTTP
+    assert fulfillment["OTEL_TRACES_SAMPLER"] == "parentbased_jaeger_remote"
+    assert fulfillment["OTEL_TRACES_SAMPLER_ARG"] == (
+        "endpoint=http://otel-agent.observability.svc.cluster.local:5778/sampling,pollingIntervalMs=10000,"
+        "initialSamplingRate=0.1")
+    for name in ("checkout", "edge-gateway", "inventory"):     # Node and Python: no usable remote sampler
+        variables = dict(service(env, name).otel_env)
+        assert variables["OTEL_TRACES_SAMPLER"] == "parentbased_traceidratio", name
+        assert variables["OTEL_TRACES_SAMPLER_ARG"] == "0.1"
+    assert {name for name, _ in rs.unsupported(env)} == {"checkout", "edge-gateway", "inventory"}
+
+
+def test_the_go_bootstrap_wraps_the_contrib_remote_sampler_in_parent_based():
+    env = checkout()
+    artifacts = {a.path.rsplit("/", 1)[-1]: a.content for a in sdk.build(plan_of(env)) if a.service == "fulfillment"}
+    code = artifacts["tracing.go"]
+    assert '"go.opentelemetry.io/contrib/samplers/jaegerremote"' in code
+    assert 'SamplingServer = "http://otel-agent.observability.svc.cluster.local:5778/sampling"' in code
+    assert "PollingInterval = 10000 * time.Millisecond" in code
+    assert "sdktrace.WithSampler(sdktrace.ParentBased(sampler))" in code
+    assert "\tgo.opentelemetry.io/contrib/samplers/jaegerremote v0.38.0\n" in artifacts["go.mod"]
+    ratio_only = {a.path.rsplit("/", 1)[-1]: a.content for a in sdk.build(plan_of(checkout(strategy=None)))
+                  if a.service == "fulfillment"}
+    assert "jaegerremote" not in ratio_only["tracing.go"] + ratio_only["go.mod"]
+
+
+def test_the_java_properties_file_says_what_otel_env_says():
+    env = checkout()
+    artifacts = [a for a in sdk.build(plan_of(env)) if a.service == "payments"]
+    properties = next(a for a in artifacts if a.path.endswith(java_target.PROPERTIES)).content
+    otel_env = next(a for a in artifacts if a.path.endswith("otel.env")).content
+    arg = dict(service(env, "payments").otel_env)["OTEL_TRACES_SAMPLER_ARG"]
+    assert "otel.traces.sampler=parentbased_jaeger_remote\n" in properties
+    assert f"otel.traces.sampler.arg={arg}\n" in properties
+    assert f"OTEL_TRACES_SAMPLER_ARG={arg}\n" in otel_env
+
+
+def test_the_agent_runs_the_strategy_server_reading_the_active_file():
+    env = checkout()
+    agent = env.collectors.agent("kubernetes")
+    assert agent is not None
+    server = agent.data["extensions"]["jaegerremotesampling"]
+    assert server == {"http": {"endpoint": "0.0.0.0:5778"}, "grpc": {"endpoint": "0.0.0.0:14250"},
+                      "source": {"file": "/etc/otelcol/sampling-strategies/active.json", "reload_interval": "5s"}}
+    assert "jaegerremotesampling" in agent.data["service"]["extensions"]
+    assert "extension/jaegerremotesampling" in agent.components
+    assert all("jaegerremotesampling" not in g.data.get("extensions", {}) for g in env.collectors.gateways)
+
+
+def test_one_strategies_file_per_mode_with_the_head_rate_each_mode_needs():
+    env = checkout()
+    files = {a.path.rsplit("/", 1)[-1]: json.loads(a.content) for a in remote_sampling.build(plan_of(env))}
+    assert set(files) == {"default.json", "incident.json", "canary.json", "active.json"}
+    assert all(a.kind == "sampling-strategies" for a in remote_sampling.build(plan_of(env)))
+
+    def rates(doc):
+        return {s["service"]: s["param"] for s in doc["service_strategies"]} | {"*": doc["default_strategy"]["param"]}
+
+    assert rates(files["default.json"]) == {"payments": 0.1, "fulfillment": 0.1, "*": 0.1}
+    # incident raises the healthy share to 100 %: the head must record everything.
+    assert rates(files["incident.json"]) == {"payments": 1.0, "fulfillment": 1.0, "*": 1.0}
+    # canary adds an attribute policy the head cannot evaluate: record everything, the gateway picks.
+    assert rates(files["canary.json"]) == {"payments": 1.0, "fulfillment": 1.0, "*": 1.0}
+    assert files["active.json"] == files[f"{rs.active_mode(env)}.json"]
+    assert all(s["type"] == "probabilistic" for doc in files.values() for s in doc["service_strategies"])
+
+
+def test_the_collector_strategy_generates_nothing_remote():
+    env = checkout(strategy=None)
+    assert not rs.in_play(env)
+    assert remote_sampling.build(plan_of(env)) == []
+    assert all("jaegerremotesampling" not in c.data.get("extensions", {}) for c in env.collectors.configs)
+    assert dict(service(env, "payments").otel_env)["OTEL_TRACES_SAMPLER"] == "parentbased_always_on"
+
+
+def test_local_agents_serve_beside_their_otlp_ports():
+    env = checkout(local={"base_port": 25000})
+    server = env.collectors.agent("local").data["extensions"]["jaegerremotesampling"]
+    assert server["http"]["endpoint"] == "127.0.0.1:25004" and server["grpc"]["endpoint"] == "127.0.0.1:25005"
+    assert server["source"]["file"] == "sampling-strategies/active.json"
+    assert dict(service(env, "payments").otel_env)["OTEL_TRACES_SAMPLER_ARG"].startswith(
+        "endpoint=http://127.0.0.1:25005,")
+    paths = {a.path for a in build_all(plan_of(env))}
+    assert "prod/collector/sampling-strategies/active.json" in paths
+
+
+def _p(name: str, type_: str, **params) -> pm.Policy:
+    return pm.Policy(name, type_, tuple(sorted(params.items())))
+
+
+@pytest.mark.parametrize("mode, expected", [
+    ((), 0.1),                                                                  # nothing changes
+    ((_p("baseline", "probabilistic", percentage=5),), 0.1),                    # a lower share: head stays
+    ((_p("baseline", "probabilistic", percentage=50),), 0.5),                   # a raised share: head follows
+    ((_p("baseline", "probabilistic", percentage=10), _p("canary", "attribute", key="k")), 1.0),
+    ((_p("baseline", "probabilistic", percentage=10), _p("more", "rate_limit", spans_per_second=5)), 0.1),
+])
+def test_mode_ratio(mode, expected):
+    default = (_p("errors", "errors"), _p("baseline", "probabilistic", percentage=10))
+    assert rs.mode_ratio(0.1, default, tuple(default[:1]) + mode) == pytest.approx(expected)
