@@ -296,3 +296,12 @@ def test_an_internal_error_says_so_without_quoting_its_text(monkeypatch):
     result = CliRunner().invoke(main, ["check", "--format", "json", str(EXAMPLE)])
     assert result.exit_code == 70 and "sk_live_do_not_print" not in result.output
     assert "internal error (ValueError)" in result.output
+
+
+def test_a_usage_error_under_format_json_is_a_failure_document_too():
+    result = run("check", "--format", "json", "--no-such-option", str(EXAMPLE))
+    assert result.returncode == 2 and "No such option" in result.stderr
+    assert json.loads(result.stdout)["error"]["problems"][0]["message"] == "No such option '--no-such-option'."
+    missing = run("check", "--format=json")
+    assert missing.returncode == 2 and json.loads(missing.stdout)["error"]["exit_code"] == 2
+    assert run("check", "--no-such-option", str(EXAMPLE)).stdout == ""

@@ -147,7 +147,26 @@ FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json", "sar
 STRICT = click.option("--strict", is_flag=True, help="Warnings block too.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Click's own usage errors (unknown option, missing argument) exit 2 with click's message; under
+    --format json/sarif they are also written as a failure document, like every other error."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["tracegen.args"] = list(args)
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            args = ctx.meta.get("tracegen.args", [])
+            fmt = next((value.split("=", 1)[1] if "=" in value else nxt for value, nxt in zip(args, args[1:] + [""])
+                        if value == "--format" or value.startswith("--format=")), None)
+            _failure_document({"fmt": fmt}, error, Exit.USAGE, error.format_message())
+            raise
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tracegen")
 def main() -> None:
     """Compile a tracing blueprint into collector, Kubernetes, Istio, Ansible and SDK artifacts,
