@@ -88,7 +88,7 @@ def test_the_agent_runs_the_strategy_server_reading_the_active_file():
     assert agent is not None
     server = agent.data["extensions"]["jaegerremotesampling"]
     assert server == {"http": {"endpoint": "0.0.0.0:5778"}, "grpc": {"endpoint": "0.0.0.0:14250"},
-                      "source": {"file": "/etc/otelcol/sampling-strategies/active.json", "reload_interval": "5s"}}
+                      "source": {"file": "/conf/sampling-strategies/active.json", "reload_interval": "5s"}}
     assert "jaegerremotesampling" in agent.data["service"]["extensions"]
     assert "extension/jaegerremotesampling" in agent.components
     assert all("jaegerremotesampling" not in g.data.get("extensions", {}) for g in env.collectors.gateways)
@@ -145,3 +145,39 @@ def _p(name: str, type_: str, **params) -> pm.Policy:
 def test_mode_ratio(mode, expected):
     default = (_p("errors", "errors"), _p("baseline", "probabilistic", percentage=10))
     assert rs.mode_ratio(0.1, default, tuple(default[:1]) + mode) == pytest.approx(expected)
+
+
+def _documents(artifacts, kind: str) -> list[dict]:
+    return [doc for a in artifacts if a.path.endswith(".yaml") for doc in yaml.safe_load_all(a.content)
+            if isinstance(doc, dict) and doc.get("kind") == kind]
+
+
+def test_kubernetes_agents_mount_the_strategies_and_expose_the_server():
+    from tracegen.targets import kubernetes
+
+    env = checkout()
+    artifacts = [a for a in kubernetes.build(plan_of(env)) if a.environment == "prod"]
+    config_map = next(d for d in _documents(artifacts, "ConfigMap") if d["metadata"]["name"] == "otel-agent-config")
+    assert json.loads(config_map["data"]["sampling-strategies-incident.json"])["default_strategy"]["param"] == 1.0
+    data = config_map["data"]
+    assert data["sampling-strategies-active.json"] == data["sampling-strategies-default.json"]
+    daemonset = next(d for d in _documents(artifacts, "DaemonSet") if d["metadata"]["name"] == "otel-agent")
+    pod = daemonset["spec"]["template"]["spec"]
+    items = next(v for v in pod["volumes"] if v["name"] == "config")["configMap"]["items"]
+    assert {"key": "sampling-strategies-active.json", "path": "sampling-strategies/active.json"} in items
+    mount = next(m for m in pod["containers"][0]["volumeMounts"] if m["name"] == "config")
+    server = env.collectors.agent("kubernetes").data["extensions"]["jaegerremotesampling"]
+    assert server["source"]["file"] == f"{mount['mountPath']}/sampling-strategies/active.json"
+    service = next(d for d in _documents(artifacts, "Service") if d["metadata"]["name"] == "otel-agent")
+    ports = {p["name"]: p["port"] for p in service["spec"]["ports"]}
+    assert ports["sampling-http"] == 5778 and ports["sampling-grpc"] == 14250
+
+
+def test_vm_agents_are_not_served_and_say_so():
+    data = yaml.safe_load((ROOT / "blueprints" / "vm-fleet.yaml").read_text(encoding="utf-8"))
+    data["sampling"]["strategy"] = "edge_head"
+    env = build_plan(load_text(yaml.safe_dump(data, sort_keys=False), "vm-fleet.yaml")).environments[0]
+    assert not rs.in_play(env)
+    assert remote_sampling.build(plan_of(env)) == []
+    assert all(dict(s.otel_env)["OTEL_TRACES_SAMPLER"] != "parentbased_jaeger_remote" for s in env.services)
+    assert {why for _, why in rs.unsupported(env)} == {"the vm agents (host) are not given strategies files"}

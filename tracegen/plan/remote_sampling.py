@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 from tracegen.plan import model as pm
 from tracegen.plan.otel_env import ratio_text
+from tracegen.serialize import to_json
 
 EXTENSION = "extension/jaegerremotesampling"
 EDGE_HEAD = "edge_head"
@@ -47,10 +48,12 @@ RELOAD_INTERVAL_S = 5          # the agent re-reads the strategies file
 POLLING_INTERVAL_MS = 10_000   # the SDKs ask the agent
 STRATEGIES_DIRECTORY = "sampling-strategies"     # under <env>/collector/
 ACTIVE_FILE = "active.json"
-# Where the agents find the strategies files: mounted (Kubernetes ConfigMap) or installed (VM); on the
-# local platform relative to the agent's working directory, <env>/collector/.
-STRATEGIES_PATH = {"kubernetes": "/etc/otelcol/sampling-strategies", "vm": "/etc/otelcol/sampling-strategies",
-                   "local": STRATEGIES_DIRECTORY}
+# Where the agents find the strategies files. Kubernetes: the agent ConfigMap's keys, mounted under
+# the config mount (/conf, targets/kubernetes_common.CONFIG_MOUNT) by the agent workload; local: the
+# agent's working directory, <env>/collector/ (the collector README runs it from there). VM agents
+# are not served yet: the Ansible role does not install the files, and the extension refuses to
+# start without its file, so services on VMs keep ratio sampling.
+STRATEGIES_PATH = {"kubernetes": f"/conf/{STRATEGIES_DIRECTORY}", "local": STRATEGIES_DIRECTORY}
 BASELINE_TYPES = ("probabilistic", "rate_limit")
 
 
@@ -79,10 +82,15 @@ class RemoteSampler:
 
 
 def in_play(env: pm.EnvironmentPlan) -> bool:
-    """Remote sampling is generated for the edge_head strategy, where some SDK drops at the root."""
+    """Remote sampling is generated for the edge_head strategy, where some SDK drops at the root, on
+    agents that can be given the strategies files (not VMs, not per-pod sidecars)."""
     model = env.sampling
     return (model is not None and model.strategy == EDGE_HEAD
-            and any(s.sampler_ratio < 1 for s in env.services))
+            and any(s.sampler_ratio < 1 for s in env.services) and served(env.agents[0]))
+
+
+def served(tier: pm.Tier) -> bool:
+    return tier.platform in STRATEGIES_PATH and tier.placement != "sidecar"
 
 
 def _agent(env: pm.EnvironmentPlan, service: pm.ServicePlan | None = None) -> pm.Tier:
@@ -106,7 +114,7 @@ def extension(env: pm.EnvironmentPlan, tier: pm.Tier) -> dict | None:
     """The agent's `jaegerremotesampling` config (keys of the extension at the pinned module
     v0.145.0: `http`/`grpc` server settings and `source.file` + `source.reload_interval`), or None
     when remote sampling is not in play. The config's type name is the catalog's."""
-    if not in_play(env) or not pollers(env):
+    if not in_play(env) or not pollers(env) or not served(tier):
         return None
     http, grpc = ports(tier)
     host = _bind_host(tier)
@@ -152,8 +160,13 @@ def pollers(env: pm.EnvironmentPlan) -> tuple[pm.ServicePlan, ...]:
 
 def unsupported(env: pm.EnvironmentPlan) -> tuple[tuple[str, str], ...]:
     """(service, why) for services under edge_head whose head rate a mode switch does not reach."""
-    if not in_play(env):
+    model = env.sampling
+    if model is None or model.strategy != EDGE_HEAD:
         return ()
+    if not in_play(env):
+        tier = env.agents[0]
+        why = f"the {tier.platform} agents ({tier.placement}) are not given strategies files"
+        return tuple((s.name, why) for s in env.services if s.sampler_ratio < 1)
     return tuple((s.name, SDK_SUPPORT[s.language].note if s.language in SDK_SUPPORT else f"language {s.language}")
                  for s in env.services if s not in pollers(env) and s.sampler_ratio < 1)
 
@@ -191,6 +204,17 @@ def _policies(env: pm.EnvironmentPlan, mode: str) -> tuple[pm.Policy, ...]:
 
 def active_mode(env: pm.EnvironmentPlan) -> str:
     return env.sampling.mode if env.sampling is not None else DEFAULT_MODE
+
+
+def documents(env: pm.EnvironmentPlan) -> dict[str, str]:
+    """File name -> JSON text of every strategies file an agent needs (`<mode>.json`, `active.json`);
+    empty when remote sampling is not in play. The files target writes them, the Kubernetes target
+    puts the same texts in the agent ConfigMap."""
+    if extension(env, env.agents[0]) is None:
+        return {}
+    texts = {f"{mode}.json": to_json(strategies(env, mode)) for mode in modes(env)}
+    texts[ACTIVE_FILE] = texts[f"{active_mode(env)}.json"]
+    return dict(sorted(texts.items()))
 
 
 def strategies(env: pm.EnvironmentPlan, mode: str) -> dict:

@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass
 
 from tracegen.plan import model as pm
+from tracegen.plan import remote_sampling as rs
 from tracegen.targets import kubernetes_common as kc
 
 AGENT_CONFIG_MAP = "otel-agent-config"
@@ -44,6 +45,7 @@ class Configs:
     active_mode: str | None
     agent_secrets: tuple[str, ...] = ()          # what the configs reference (CollectorConfig.secrets)
     gateway_secrets: tuple[str, ...] = ()
+    agent_paths: tuple[tuple[str, str], ...] = ((AGENT_KEY, AGENT_KEY),)   # (key, path under /conf)
 
     @property
     def agent_text(self) -> str:
@@ -63,9 +65,15 @@ def configs(env: pm.EnvironmentPlan) -> Configs:
     agent_secrets: set[str] = set()
     gateway_secrets: set[str] = set()
     own = env.collectors.agent("kubernetes")
+    agent_paths = [(AGENT_KEY, AGENT_KEY)]
     if own is not None:
         agent[AGENT_KEY] = own.text
         agent_secrets.update(own.secrets)
+        # edge_head: the strategies the agent's jaegerremotesampling extension serves (plan/remote_sampling.py).
+        for name, text in rs.documents(env).items():
+            key = f"{rs.STRATEGIES_DIRECTORY}-{name}"
+            agent[key] = text
+            agent_paths.append((key, f"{rs.STRATEGIES_DIRECTORY}/{name}"))
     for item in env.collectors.configs:
         if item.role == "gateway" and kc.k8s_gateway(env) is not None:
             key = item.path.replace("/", "-")
@@ -76,7 +84,7 @@ def configs(env: pm.EnvironmentPlan) -> Configs:
     mode = tail.active_mode if tail else None
     active = mode if mode and any(path == f"modes/{mode}.yaml" for _, path in paths) else None
     return Configs(agent, gateway, tuple(sorted(paths)), active, tuple(sorted(agent_secrets)),
-                   tuple(sorted(gateway_secrets)))
+                   tuple(sorted(gateway_secrets)), tuple(agent_paths))
 
 
 def config_map(name: str, namespace: str, data: dict[str, str], env: pm.EnvironmentPlan, component: str) -> dict:
@@ -124,7 +132,7 @@ def agent_workload(env: pm.EnvironmentPlan, tier: pm.Tier, namespace: str, cfg: 
                                        cfg.agent_text, cfg.agent_secrets, node_filter=daemon)
     _reserve_queue_disk(container, env, tier)
     spec: dict = {"serviceAccountName": pm.AGENT_SERVICE, "containers": [container],
-                  "volumes": kc.collector_volumes(AGENT_CONFIG_MAP, [(AGENT_KEY, AGENT_KEY)], env, cfg.agent_text,
+                  "volumes": kc.collector_volumes(AGENT_CONFIG_MAP, list(cfg.agent_paths), env, cfg.agent_text,
                                                   _queue_volume(tier))}
     if daemon:
         # Every node, whatever its taints (NoSchedule and NoExecute alike): a node-local Service
@@ -148,6 +156,10 @@ def agent_service(env: pm.EnvironmentPlan, tier: pm.Tier, namespace: str) -> dic
     spec: dict = {"selector": kc.selector(pm.AGENT_SERVICE), "type": "ClusterIP",
                   "ports": [kc.service_port("otlp-grpc", tier.ports.otlp_grpc),
                             kc.service_port("otlp-http", tier.ports.otlp_http)]}
+    if rs.extension(env, tier) is not None:
+        # The strategy server the SDKs poll (edge_head), at the node-local agent like OTLP.
+        http, grpc = rs.ports(tier)
+        spec["ports"] += [kc.service_port("sampling-http", http), kc.service_port("sampling-grpc", grpc)]
     if tier.placement == "daemonset":
         # Node-local for the mesh and the ingress too, which address the agent by this name.
         spec["internalTrafficPolicy"] = "Local"

@@ -16,20 +16,15 @@ from __future__ import annotations
 
 from tracegen.plan import model as pm
 from tracegen.plan import remote_sampling as rs
-from tracegen.serialize import to_json
 from tracegen.targets.artifact import Artifact
 
 KIND = "sampling-strategies"
 
 
 def files(env: pm.EnvironmentPlan) -> list[Artifact]:
-    if rs.extension(env, env.agents[0]) is None:
-        return []
     folder = f"{env.name}/collector/{rs.STRATEGIES_DIRECTORY}"
-    documents = {mode: to_json(rs.strategies(env, mode)) for mode in rs.modes(env)}
-    documents["active"] = documents[rs.active_mode(env)]
-    return [Artifact(path=f"{folder}/{mode}.json", kind=KIND, content=text, environment=env.name, role="agent")
-            for mode, text in sorted(documents.items())]
+    return [Artifact(path=f"{folder}/{name}", kind=KIND, content=text, environment=env.name, role="agent")
+            for name, text in rs.documents(env).items()]
 
 
 def build(plan: pm.Plan) -> list[Artifact]:
