@@ -64,6 +64,8 @@ CASES = {
     "mode named baseline while a mode is active": blueprint(
         sampling="  modes:\n    baseline: {probabilistic_percentage: 100}\n  active_mode: baseline"),
     "host is both gateway and agent": blueprint(gateways="app-1"),
+    "policy named like a part of a capped probabilistic policy": blueprint().replace(
+        "      - {name: keep-slow,", "      - {name: healthy-share-cap, type: errors}\n      - {name: keep-slow,"),
     "go service with a propagator its SDK lacks": blueprint().replace(
         "    language: go\n", "    language: go\n    propagators: [tracecontext, xray]\n"),
     "vm agents with kubernetes gateways (static resolver without addresses)": blueprint(
@@ -71,11 +73,11 @@ CASES = {
                  "          shop: {hosts: [app-1], services: [api]}"),
     "host name too long for a file name": blueprint(hosts="a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "."
                                                     + "d" * 50),
-    "tail sampling on a DaemonSet without gateways": blueprint(
-        platform="      kubernetes: {cluster: prod}").replace(
     "datadog intake without its path (the exporter would append /v1/traces)": blueprint().replace(
         "backends:\n", "backends:\n  dd:\n    type: datadog\n    endpoint: https://trace.agent.datadoghq.com\n"
                        "    api_key: ${env:DD_API_KEY}\n    headers: {dd-otlp-source: shop}\n"),
+    "tail sampling on a DaemonSet without gateways": blueprint(
+        platform="      kubernetes: {cluster: prod}").replace(
         "sampling:\n", "topology:\n  gateway: {enabled: false}\nsampling:\n"),
 }
 

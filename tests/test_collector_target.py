@@ -235,7 +235,10 @@ def test_a_gateway_started_in_a_mode_can_go_back_to_the_baseline():
     start = files["prod/collector/gateway.yaml"]["processors"]["tail_sampling"]["policies"]
     assert {p["name"]: p for p in start}["share"]["probabilistic"]["sampling_percentage"] == 100
     baseline = files["prod/collector/modes/baseline.yaml"]["processors"]["tail_sampling"]["policies"]
-    assert {p["name"]: p for p in baseline}["share"]["probabilistic"]["sampling_percentage"] == 5
+    # The blueprint's own share carries the baseline cap: an `and` of the share and a rate limit.
+    capped = {p["name"]: p for p in baseline}["share"]
+    assert capped["type"] == "and"
+    assert capped["and"]["and_sub_policy"][0]["probabilistic"]["sampling_percentage"] == 5
 
 
 def test_attribute_policies_take_the_type_of_their_values():

@@ -187,9 +187,10 @@ def test_written_bytes_cap_is_per_replica_and_carried_in_bytes():
     assert env.sampling.volumes.baseline_cap_spans_per_sec == pytest.approx(500)
 
 
-def test_tracestate_thresholds_follow_the_blueprint():
-    assert _env().tail_sampling.tracestate_thresholds is True
-    assert _env(sampling={"consistent_probability": False}).tail_sampling.tracestate_thresholds is False
+def test_tracestate_thresholds_are_opt_in():
+    """The collector's tracestate support is an alpha feature gate: off unless the blueprint asks."""
+    assert _env().tail_sampling.tracestate_thresholds is False
+    assert _env(sampling={"consistent_probability": True}).tail_sampling.tracestate_thresholds is True
 
 
 def test_model_matches_a_simulated_pipeline():

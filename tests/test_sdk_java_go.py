@@ -148,8 +148,7 @@ def test_java_declarative_config_exports_otlp_http_to_the_agent(checkout):
     assert config["file_format"] == "1.0"
     exporter = config["tracer_provider"]["processors"][0]["batch"]["exporter"]
     assert exporter["otlp_http"]["endpoint"].endswith(":4318/v1/traces}")
-    root = config["tracer_provider"]["sampler"]["parent_based"]["root"]["trace_id_ratio_based"]
-    assert root["ratio"].endswith(":-1}")
+    assert config["tracer_provider"]["sampler"] == {"parent_based": {"root": {"always_on": {}}}}
 
 
 def test_properties_values_are_escaped():

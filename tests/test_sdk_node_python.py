@@ -224,8 +224,8 @@ def test_declarative_configuration(prod, name):
     files = render(prod, svc)
     config = yaml.safe_load(files[declarative.FILE_NAME])
     assert config["file_format"] == "1.0"
-    assert config["tracer_provider"]["sampler"] == {
-        "parent_based": {"root": {"trace_id_ratio_based": {"ratio": "${OTEL_TRACES_SAMPLER_ARG:-1}"}}}}
+    # The collector decides: the SDK records every trace (its plan's parentbased_always_on).
+    assert config["tracer_provider"]["sampler"] == {"parent_based": {"root": {"always_on": {}}}}
     exporter = config["tracer_provider"]["processors"][0]["batch"]["exporter"]
     assert exporter == {"otlp_grpc": {"endpoint": f"${{OTEL_EXPORTER_OTLP_ENDPOINT:-{svc.otlp_endpoint}}}"}}
     assert config["propagator"]["composite"] == [{"tracecontext": None}, {"baggage": None}]

@@ -298,8 +298,9 @@ class Sampling(Strict):
     head: HeadSampling = Field(default_factory=HeadSampling)
     assumptions: Assumptions = Field(default_factory=Assumptions)
     consistent_probability: bool = Field(
-        True, description="Probabilistic decisions record their threshold in tracestate (ot=th:) so "
-                          "backends can compute adjusted counts")
+        False, description="Opt in: the gateways' probabilistic decisions read and record the OTel "
+                           "threshold in tracestate (ot=th:) so backends can compute adjusted counts. Turns "
+                           "on the collector's alpha feature gate processor.tailsamplingprocessor.usetracestate")
     tail: TailSampling | None = None
     modes: dict[Name, Mode] = Field(default_factory=dict)
     active_mode: Name | None = Field(None, description="Mode the collectors start in")

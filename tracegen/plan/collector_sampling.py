@@ -59,6 +59,31 @@ def _attribute(policy: pm.Policy) -> dict:
     return {"type": "not", "not": {"not_sub_policy": {"name": f"{policy.name}-match", **inner}}}
 
 
+# The parts of a capped probabilistic policy (tracegen/plan/refusals.py keeps user policies off these names).
+SHARE_SUFFIX = "-share"
+CAP_SUFFIX = "-cap"
+# A cap parameter of a probabilistic policy (retention.with_cap) -> the limiting policy that enforces it.
+_CAPS = {"cap_spans_per_second": ("rate_limiting", "spans_per_second"),
+         "cap_bytes_per_second": ("bytes_limiting", "bytes_per_second")}
+
+
+def _probabilistic(policy: pm.Policy) -> dict:
+    """The share; with a per-replica cap, the share AND a rate/bytes limit: a trace is kept when the
+    share picks it and the limiter still has budget (the `and` policy stops at the first no, so the
+    limiter only spends its budget on traces the share picked)."""
+    share = {"type": "probabilistic", "probabilistic": {"sampling_percentage": policy.get("percentage")}}
+    caps = [(param, value) for param, value in policy.params if param in _CAPS and value is not None]
+    if not caps:
+        return share
+    if len(caps) > 1:
+        raise TracegenError(f"sampling policy '{policy.name}': one cap, in spans or bytes, not both")
+    (param, value), = caps
+    kind, key = _CAPS[param]
+    return {"type": "and", "and": {"and_sub_policy": [
+        {"name": f"{policy.name}{SHARE_SUFFIX}", **share},
+        {"name": f"{policy.name}{CAP_SUFFIX}", "type": kind, kind: {key: value}}]}}
+
+
 def policy(policy: pm.Policy) -> dict:
     """One blueprint policy as a tail_sampling policy (its name kept: names must be unique)."""
     kind = policy.type
@@ -70,7 +95,7 @@ def policy(policy: pm.Policy) -> dict:
             latency["upper_threshold_ms"] = policy.get("upper_threshold_ms")
         body = {"type": "latency", "latency": latency}
     elif kind == "probabilistic":
-        body = {"type": "probabilistic", "probabilistic": {"sampling_percentage": policy.get("percentage")}}
+        body = _probabilistic(policy)
     elif kind == "attribute":
         body = _attribute(policy)
     elif kind == "numeric_attribute":
@@ -103,6 +128,19 @@ def policies(items: tuple[pm.Policy, ...]) -> list[dict]:
     if duplicates:
         raise TracegenError(f"sampling policy names must be unique; repeated: {duplicates}")
     return [policy(p) for p in items]
+
+
+# Alpha in 0.160: policies read the OTel randomness/threshold in tracestate (ot=rv:, th:) and the
+# processor rewrites `th` on what it keeps, so backends can compute adjusted counts. Off unless the
+# blueprint opts in (sampling.consistent_probability).
+TRACESTATE_FEATURE_GATE = "processor.tailsamplingprocessor.usetracestate"
+
+
+def process_args(tail: pm.TailSampling | None) -> tuple[str, ...]:
+    """Command-line flags of the process that runs this tail sampler."""
+    if tail is not None and tail.tracestate_thresholds:
+        return (f"--feature-gates={TRACESTATE_FEATURE_GATE}",)
+    return ()
 
 
 def start_policies(tail: pm.TailSampling) -> tuple[pm.Policy, ...]:

@@ -82,6 +82,9 @@ class CollectorConfig:
     components: frozenset[str]         # canonical ids of the components it names
     secrets: tuple[str, ...]           # ${env:NAME} the collector must be given at run time
     mode: str | None = None            # a sampling-mode overlay's mode
+    # Command-line flags besides --config that the process running this config needs (e.g. a feature
+    # gate); every target (Kubernetes args, Ansible's ExecStart, the README's command) reads these.
+    args: tuple[str, ...] = ()
 
     @property
     def is_overlay(self) -> bool:
@@ -106,6 +109,11 @@ class CollectorSet:
 
     def agent(self, platform: str) -> CollectorConfig | None:
         return next((c for c in self.configs if c.role == "agent" and c.platform == platform), None)
+
+    def args(self, role: pm.Role, platform: str) -> tuple[str, ...]:
+        """Flags besides --config for the processes of `role` on `platform` (CollectorConfig.args)."""
+        return next((c.args for c in self.configs if c.role == role and c.platform == platform
+                     and not c.is_overlay), ())
 
     @property
     def gateways(self) -> tuple[CollectorConfig, ...]:
@@ -276,24 +284,28 @@ def components_of(data: dict, collector_version: str) -> frozenset[str]:
 
 
 def _config(path: str, role: pm.Role, platform: str | None, data: dict, version: str, source: str,
-            mode: str | None = None) -> CollectorConfig:
+            mode: str | None = None, args: tuple[str, ...] = ()) -> CollectorConfig:
     # Secrets: the ${env:NAME} inside the references put there on purpose (tracegen.secrets), read
     # before encoding turns every other `$` into `$$`.
     names = {n for s in _strings(data) if isinstance(s, secrets.Reference) for n in secrets.reference_names(s)}
     data = encoding.collector_config(data)
     return CollectorConfig(
         path=path, role=role, platform=platform, data=data, text=to_yaml(data, source=source),
-        components=components_of(data, version), secrets=tuple(sorted(names)), mode=mode)
+        components=components_of(data, version), secrets=tuple(sorted(names)), mode=mode, args=args)
 
 
 def collector_set(env: pm.EnvironmentPlan, source: str) -> CollectorSet:
     """Every config of one environment. `source` is the blueprint path the files' header names."""
     version = env.collector_version
     c = cc.Components(version)
-    configs = [_config(f"agent-{tier.platform}.yaml", "agent", tier.platform, agent(c, env, tier), version, source)
+    # The tier that tail-samples (the gateways, or a lone agent) runs with the sampler's flags.
+    sampler_args = sampling.process_args(env.tail_sampling)
+    agent_args = sampler_args if env.gateway is None else ()
+    configs = [_config(f"agent-{tier.platform}.yaml", "agent", tier.platform, agent(c, env, tier), version, source,
+                       args=agent_args)
                for tier in env.agents]
     if env.gateway is not None:
-        configs += [_config(f"{stem}.yaml", "gateway", env.gateway.platform, data, version, source)
+        configs += [_config(f"{stem}.yaml", "gateway", env.gateway.platform, data, version, source, args=sampler_args)
                     for stem, data in gateway(c, env)]
     if env.tail_sampling is not None:
         # Overlays for whichever tier samples: the gateway, or a lone agent.

@@ -112,6 +112,31 @@ def policy_names(view: EnvironmentView) -> Iterator[Refusal]:
                               "the collector refuses two policies with one name", view.name, "TG307")
 
 
+# The names tracegen gives the parts of a capped probabilistic policy P (collector_sampling: an `and`
+# of P-share and P-cap). Kept in step with tracegen/plan/collector_sampling.py by a test.
+CAPPED_PART_SUFFIXES = ("-share", "-cap")
+
+
+def capped_part_names(view: EnvironmentView) -> Iterator[Refusal]:
+    """A probabilistic policy P may carry the baseline cap; the collector then runs it as the `and` of
+    P-share and P-cap, whose decisions and metrics must not be confused with a user policy's."""
+    sampling = view.blueprint.sampling
+    if sampling.tail is None:
+        return
+    located = [(("sampling", "tail", "policies", index), policy) for index, policy in enumerate(sampling.tail.policies)]
+    located += [(("sampling", "modes", mode_name, "add_policies", index), policy)
+                for mode_name, mode in sampling.modes.items() for index, policy in enumerate(mode.add_policies)]
+    parts = {policy.name + suffix: policy.name for _, policy in located if policy.type == "probabilistic"
+             for suffix in CAPPED_PART_SUFFIXES}
+    for path, policy in located:
+        owner = parts.get(policy.name)
+        if owner is not None:
+            yield Refusal(path + ("name",),
+                          f"tail-sampling policy name '{policy.name}' is the name tracegen gives a part of the "
+                          f"capped probabilistic policy '{owner}' ('{owner}-share' AND '{owner}-cap'); "
+                          "rename one of them", view.name, "TG307")
+
+
 def reserved_mode(view: EnvironmentView) -> Iterator[Refusal]:
     """`baseline` is the overlay that returns to the blueprint's own policies, written beside every
     environment's modes (the runbook switches back to it)."""
@@ -169,8 +194,8 @@ def backend_endpoints(view: EnvironmentView) -> Iterator[Refusal]:
 # planner may rely on what they guarantee), then judges of the environment's plan.
 ViewJudge = Callable[[EnvironmentView], Iterator[Refusal]]
 PlanJudge = Callable[[EnvironmentView, pm.EnvironmentPlan], Iterator[Refusal]]
-VIEW_JUDGES: tuple[ViewJudge, ...] = (vm_host_roles, policy_names, reserved_mode, propagators, name_lengths,
-                                      backend_endpoints)
+VIEW_JUDGES: tuple[ViewJudge, ...] = (vm_host_roles, policy_names, capped_part_names, reserved_mode,
+                                      propagators, name_lengths, backend_endpoints)
 PLAN_JUDGES: tuple[PlanJudge, ...] = (gateway_reachable,)
 
 

@@ -123,6 +123,7 @@ def _secrets(env: pm.EnvironmentPlan, *configs: str) -> list[str]:
 
 
 def _tier_vars(env: pm.EnvironmentPlan, tier: pm.Tier, config: str) -> dict:
+    assert env.collectors is not None, "the planner computes every environment's collectors"
     data: dict = {
         "otel_collector_config_src": f"{{{{ playbook_dir }}}}/../collector/{config}",
         "otel_collector_memory_max": _memory(tier),
@@ -131,6 +132,9 @@ def _tier_vars(env: pm.EnvironmentPlan, tier: pm.Tier, config: str) -> dict:
         "otel_collector_environment": {},
     }
     data["otel_collector_environment"] = {name: f"{{{{ {_vault_var(name)} }}}}" for name in _secrets(env, config)}
+    args = next((c.args for c in env.collectors.configs if c.path == config), ())
+    if args:
+        data["otel_collector_extra_args"] = list(args)   # e.g. a feature gate the tail sampler needs
     return data
 
 

@@ -49,6 +49,8 @@ def _readme(env: pm.EnvironmentPlan, collectors: CollectorSet) -> str:
     return jinja.get_template(TEMPLATE_FILE_PATH).render(
         env=env, gateways=gateways, sampler_tier="gateway" if gateways else "agent",
         samplers=gateways or [c.path for c in collectors.configs if c.role == "agent" and not c.is_overlay],
+        sampler_args=next((c.args for c in collectors.configs if c.role == ("gateway" if gateways else "agent")
+                           and not c.is_overlay), ()),
         gateway_work=gateway_work, scrubs=scrubs,
         secrets=list(collectors.secrets), metrics=collectors.metrics,
         modes=[c.mode for c in collectors.overlays],

@@ -20,7 +20,8 @@ def otel_env(service: pm.ServicePlan) -> list[dict]:
 
 
 def _sidecar(env: pm.EnvironmentPlan, tier: pm.Tier, service: pm.ServicePlan, cfg: kcol.Configs) -> tuple[dict, list]:
-    container = kc.collector_container(env, tier, "otel-agent", [f"--config={kc.CONFIG_MOUNT}/{kcol.AGENT_KEY}"],
+    args = [f"--config={kc.CONFIG_MOUNT}/{kcol.AGENT_KEY}", *env.collectors.args("agent", "kubernetes")]
+    container = kc.collector_container(env, tier, "otel-agent", args,
                                        cfg.agent_text, cfg.agent_secrets, node_filter=True)
     # A native sidecar (an init container that keeps running) starts before the app and stops after it.
     container["restartPolicy"] = "Always"

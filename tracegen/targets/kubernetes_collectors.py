@@ -128,7 +128,8 @@ def priority_class(env: pm.EnvironmentPlan) -> dict:
 
 def agent_workload(env: pm.EnvironmentPlan, tier: pm.Tier, namespace: str, cfg: Configs) -> dict:
     daemon = tier.placement == "daemonset"
-    container = kc.collector_container(env, tier, "otel-agent", [f"--config={kc.CONFIG_MOUNT}/{AGENT_KEY}"],
+    args = [f"--config={kc.CONFIG_MOUNT}/{AGENT_KEY}", *env.collectors.args("agent", "kubernetes")]
+    container = kc.collector_container(env, tier, "otel-agent", args,
                                        cfg.agent_text, cfg.agent_secrets, node_filter=daemon)
     _reserve_queue_disk(container, env, tier)
     spec: dict = {"serviceAccountName": pm.AGENT_SERVICE, "containers": [container],
@@ -257,7 +258,8 @@ def _prometheus_ports(env: pm.EnvironmentPlan) -> list[tuple[str, int]]:
 
 
 def gateway_workload(env: pm.EnvironmentPlan, tier: pm.Tier, cfg: Configs) -> dict:
-    container = kc.collector_container(env, tier, "otel-gateway", _gateway_args(cfg), cfg.gateway_text,
+    args = [*_gateway_args(cfg), *env.collectors.args("gateway", "kubernetes")]
+    container = kc.collector_container(env, tier, "otel-gateway", args, cfg.gateway_text,
                                        cfg.gateway_secrets, node_filter=False, extra_ports=_prometheus_ports(env))
     stateful = env.persistent_queue
     if not stateful:

@@ -82,3 +82,4 @@ def build(plan: pm.Plan) -> list[Artifact]:
     return [Artifact(path=f"{env.name}/{PATH}", kind="docs", content=runbook(env), environment=env.name)
             for env in plan.environments
             if env.tail_sampling is not None and env.tail_sampling.modes and env.collectors is not None]
+        sampler_args=collectors.args("gateway" if env.gateway else "agent", tier.platform),

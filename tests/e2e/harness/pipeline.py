@@ -126,7 +126,10 @@ def start(blueprint: Path, out_dir: Path, binary: Path, work: Path, secrets: dic
     agent_config = yaml.safe_load(agent_file.read_text(encoding="utf-8"))
     gateway_configs = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in gateway_files]
     tail = _named(gateway_configs[0]["processors"], "tail_sampling")
-    share = next(p["probabilistic"]["sampling_percentage"] for p in tail["policies"]
+    # A capped share is an `and` of the probabilistic policy and its rate limit (collector_sampling).
+    shares = [p for policy in tail["policies"]
+              for p in (policy["and"]["and_sub_policy"] if policy["type"] == "and" else [policy])]
+    share = next(p["probabilistic"]["sampling_percentage"] for p in shares
                  if p["type"] == "probabilistic") / 100.0
 
     receivers = {name: OtlpReceiver(name, _port(body["endpoint"])) for name, body in source["backends"].items()}

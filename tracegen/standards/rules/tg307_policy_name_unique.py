@@ -2,8 +2,10 @@
 
 The collector's `tail_sampling` processor refuses a configuration in which two policies share a
 name. A sampling mode adds its `add_policies` to the base policies, so their names must differ
-from the base names too, or switching to that mode breaks the collector. The planner refuses to
-build it, so this finding cannot be suppressed.
+from the base names too, or switching to that mode breaks the collector. A capped probabilistic
+policy P runs as the `and` of `P-share` and `P-cap`, so no other policy may take those names
+(the collector's logs and metrics would mix them up). The planner refuses to build it, so this
+finding cannot be suppressed.
 
 Bad:
 

@@ -39,7 +39,15 @@ def configuration(service: pm.ServicePlan) -> dict:
         "propagator": {"composite": [{name: None} for name in service.propagators if name in SCHEMA_PROPAGATORS]},
         "tracer_provider": {
             "processors": [{"batch": {"exporter": exporter}}],
-            "sampler": {"parent_based": {"root": {"trace_id_ratio_based": {
-                "ratio": f"${{OTEL_TRACES_SAMPLER_ARG:-{ratio_text(service.sampler_ratio)}}}"}}}},
+            "sampler": _sampler(service),
         },
     }
+
+
+def _sampler(service: pm.ServicePlan) -> dict:
+    """The root sampler the plan chose: always_on when the collector decides (no ratio to override),
+    else the edge's head ratio, which OTEL_TRACES_SAMPLER_ARG can still replace."""
+    if service.sampler == "parentbased_always_on":
+        return {"parent_based": {"root": {"always_on": {}}}}
+    return {"parent_based": {"root": {"trace_id_ratio_based": {
+        "ratio": f"${{OTEL_TRACES_SAMPLER_ARG:-{ratio_text(service.sampler_ratio)}}}"}}}}
