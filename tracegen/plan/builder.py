@@ -251,7 +251,7 @@ def build_plan(loaded: LoadedBlueprint, source: str | None = None) -> pm.Plan:
     """Plan every environment, in name order so output is stable. `source` is the blueprint path as
     it should appear in generated files (relative, never a machine path)."""
     secrets.refuse_literals(loaded)   # even when TG503 was skipped: no credential reaches any output
-    environments, refused = collect(loaded, plan_environment)
+    environments, refused = collect(loaded, lambda ld, view: plan_environment(ld, view, source or loaded.file))
     if refused:
         raise PlanRefused(refused)
     return pm.Plan(blueprint_name=loaded.blueprint.name, source_file=source or loaded.file,
