@@ -11,7 +11,7 @@ import yaml
 
 from tracegen.blueprint.loader import load_text
 from tracegen.plan.builder import build_plan
-from tracegen.targets import ansible, build_all, kubernetes, runbook
+from tracegen.targets import ansible, build_all, kubernetes, kubernetes_collectors, runbook
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKOUT = ROOT / "blueprints" / "checkout.yaml"
@@ -97,3 +97,47 @@ def test_no_modes_no_runbook():
         with_checkout_sampling(data)
         data["sampling"].pop("modes")
     assert runbooks(plan_of(LOCAL, drop_modes)) == {}
+
+
+def edge_head(data):
+    data["sampling"]["strategy"] = "edge_head"
+    data["standards"]["sampling_targets"] = {"errors": 0.1, "slow": 0.1, "coverage": 0.1, "healthy_min": 0.01}
+
+
+def head_section(book: str) -> str:
+    return book.split("## The head rate, at the same time")[1].split("## Check")[0]
+
+
+def test_edge_head_runbook_switches_the_head_rates_the_sdks_poll_on_kubernetes():
+    plan = plan_of(CHECKOUT, edge_head)
+    artifacts = build_all(plan)
+    book = runbooks(plan)["prod"]
+    head = head_section(book)
+    polling = re.findall(r"`([a-z-]+)`", head.split("poll every")[1].split("\n")[1])
+    assert polling == ["fulfillment", "payments"]                  # Go and Java poll; Node and Python cannot
+    for mode in ("default", "incident", "canary"):
+        assert f"prod/collector/sampling-strategies/{mode}.json" in {a.path for a in artifacts}
+    assert runbook.AGENT_CONFIG_MAP == kubernetes_collectors.AGENT_CONFIG_MAP
+    agent = next(a for a in artifacts if a.path == "prod/kubernetes/agent.yaml")
+    (config_map,) = [d for d in yaml.safe_load_all(agent.content)
+                     if d and d["kind"] == "ConfigMap" and d["metadata"]["name"] == runbook.AGENT_CONFIG_MAP]
+    for key in ("sampling-strategies-active.json", "sampling-strategies-incident.json"):
+        assert key in config_map["data"]
+    assert (f"kubectl -n {config_map['metadata']['namespace']} get configmap {runbook.AGENT_CONFIG_MAP} -o json"
+            in head)
+    assert """.data["sampling-strategies-active.json"] = .data["sampling-strategies-<mode>.json"]""" in head
+    fixed = book.split("**What no mode can raise.**")[1].split("\n\n")[0]
+    assert "`edge-gateway` (10 %)" in fixed and "payments" not in fixed and "fulfillment" not in fixed
+
+
+def test_edge_head_runbook_renames_the_strategies_file_on_the_local_platform():
+    def go_stock(data):
+        with_checkout_sampling(data)
+        edge_head(data)
+        data["services"]["stock"].update(language="go", framework=None)
+    plan = plan_of(LOCAL, go_stock)
+    paths = {a.path for a in build_all(plan)}
+    head = head_section(runbooks(plan)["e2e"])
+    assert "`stock`." in head
+    assert "cd e2e/collector/sampling-strategies && cp <mode>.json active.json.new && mv active.json.new active.json" in head
+    assert "e2e/collector/sampling-strategies/incident.json" in paths
