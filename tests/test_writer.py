@@ -194,11 +194,32 @@ def test_something_else_where_a_file_goes_is_refused_by_name_without_hanging(tmp
     signal.alarm(20)                     # a FIFO opened for reading without O_NONBLOCK would block for ever
     try:
         for force in (False, True):
-            with pytest.raises(WriteError, match=rf"prod/collector/agent\.yaml is {what} where tracegen writes"):
+            with pytest.raises(WriteError, match=rf"prod/collector/agent\.yaml is {what} where tracegen needs a file"):
                 write(FIRST, tmp_path, "bp.yaml", force=force)
     finally:
         signal.alarm(0)
     assert os.path.lexists(target)
+
+
+def test_a_file_where_a_directory_belongs_is_refused_by_name(tmp_path):
+    write(FIRST, tmp_path, "bp.yaml")
+    for path in ("prod/collector/agent.yaml", "prod/collector/gateway.yaml"):
+        (tmp_path / path).unlink()
+    (tmp_path / "prod/collector").rmdir()
+    (tmp_path / "prod/collector").write_text("mine")
+    with pytest.raises(WriteError, match=r"prod/collector is a file where tracegen needs a directory"):
+        write(FIRST, tmp_path, "bp.yaml", force=True)
+    assert (tmp_path / "prod/collector").read_text() == "mine"
+
+
+def test_something_else_where_a_no_longer_produced_file_was_is_the_users(tmp_path):
+    write(FIRST, tmp_path, "bp.yaml")
+    (tmp_path / "prod/sdk/shop/run.sh").unlink()
+    (tmp_path / "prod/sdk/shop/run.sh").mkdir()
+    (tmp_path / "prod/sdk/shop/run.sh/mine.txt").write_text("mine")
+    result = write(FIRST[:3], tmp_path, "bp.yaml")
+    assert result.removed == [] and (tmp_path / "prod/sdk/shop/run.sh/mine.txt").read_text() == "mine"
+    assert "prod/sdk/shop/run.sh" not in manifest_paths(tmp_path)
 
 
 def test_a_symlinked_directory_inside_the_output_is_never_followed(tmp_path):

@@ -88,7 +88,10 @@ def _decide(tree: Tree, record: Record, artifacts: list[Artifact], partial: bool
             if entry is not None:
                 plan.final.append(entry)
             continue
-        found = tree.inspect(path)
+        try:
+            found = tree.inspect(path)
+        except WriteError:      # the user put something else there: theirs now, left alone
+            continue
         if found is None:
             continue
         if found.sha256 not in record.known(path):

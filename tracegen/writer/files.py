@@ -45,14 +45,14 @@ class OnDisk:
 def _what(mode: int) -> str:
     for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISLNK, "a symbolic link"),
                        (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
-                       (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device")):
+                       (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"), (stat.S_ISREG, "a file")):
         if test(mode):
             return name
-    return "not a regular file"
+    return "not a file"
 
 
-def in_the_way(display: str, mode: int) -> WriteError:
-    return WriteError(f"{display} is {_what(mode)} where tracegen writes a file; move it away and build again "
+def in_the_way(display: str, mode: int, needed: str = "a file") -> WriteError:
+    return WriteError(f"{display} is {_what(mode)} where tracegen needs {needed}; move it away and build again "
                       f"(--force does not change this)")
 
 
@@ -78,7 +78,7 @@ class Tree:
                 exists = False
             else:
                 if not stat.S_ISDIR(mode):
-                    raise in_the_way(self.show(rel_dir), mode)
+                    raise in_the_way(self.show(rel_dir), mode, "a directory")
         self._dirs[rel_dir] = exists
         return exists
 
