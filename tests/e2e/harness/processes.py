@@ -57,10 +57,11 @@ class Collector:
     """One collector process: `binary --config A [--config B]`, logs appended to `log_file`."""
 
     def __init__(self, name: str, binary: Path, configs: list[Path], env: dict[str, str], log_file: Path,
-                 health_port: int, metrics_port: int) -> None:
+                 health_port: int, metrics_port: int, flags: tuple[str, ...] = ()) -> None:
         self.name = name
         self.binary = binary
         self.configs = configs
+        self.flags = flags            # besides --config (e.g. --feature-gates=...)
         self.env = env
         self.log_file = log_file
         self.health_port = health_port
@@ -71,7 +72,7 @@ class Collector:
     def start(self, timeout_s: float = 60.0) -> None:
         if self.process is not None and self.process.poll() is None:
             return
-        args = [str(self.binary)]
+        args = [str(self.binary), *self.flags]
         for config in self.configs:
             args += ["--config", str(config)]
         self.starts += 1
