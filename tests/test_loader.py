@@ -370,3 +370,10 @@ def test_unsupported_collector_versions_are_schema_errors_with_position():
 def test_a_character_yaml_forbids_is_reported_with_its_position():
     error = error_of("schema_version: 1\nname: ab\x07cd\n")
     assert (error.line, error.column) == (2, 9) and "U+0007" in error.message
+
+
+@pytest.mark.parametrize("number", [".inf", "-.inf", ".nan"])
+def test_non_finite_numbers_are_schema_errors(number):
+    text = MINIMAL.replace("    peak_rps: 50\n", f"    peak_rps: {number}\n")
+    error = error_of(text)
+    assert "finite number" in error.message and error.line == text.splitlines().index(f"    peak_rps: {number}") + 1

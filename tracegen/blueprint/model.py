@@ -24,7 +24,8 @@ DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m)$")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # No .inf/.nan anywhere: every number in a blueprint is a finite quantity the planner computes with.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
     # Prose fields that may span lines (never written into generated files).
     _multiline: ClassVar[frozenset[str]] = frozenset()
 
