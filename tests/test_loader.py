@@ -377,3 +377,11 @@ def test_non_finite_numbers_are_schema_errors(number):
     text = MINIMAL.replace("    peak_rps: 50\n", f"    peak_rps: {number}\n")
     error = error_of(text)
     assert "finite number" in error.message and error.line == text.splitlines().index(f"    peak_rps: {number}") + 1
+
+
+@pytest.mark.parametrize("number", ["1e308", "\"1e308\"", "-1e13"])
+def test_numbers_beyond_any_real_quantity_are_schema_errors(number):
+    text = MINIMAL.replace("    peak_rps: 50\n", f"    peak_rps: {number}\n")
+    error = error_of(text)
+    assert "at most 1e+12" in error.message or "greater than or equal to 0" in error.message
+    assert error.line == text.splitlines().index(f"    peak_rps: {number}") + 1

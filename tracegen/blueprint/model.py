@@ -17,6 +17,7 @@ from tracegen.blueprint.fields import (MULTILINE, Address, ClusterName, Dataset,
                                        RelativePath, Topic, TraceStateKey, Version, Word, check_text)
 
 SCHEMA_VERSION = 1
+MAX_NUMBER = 10 ** 12
 
 NAME = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 ATTRIBUTE_KEY = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
@@ -26,6 +27,14 @@ DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m)$")
 class Strict(BaseModel):
     # No .inf/.nan anywhere: every number in a blueprint is a finite quantity the planner computes with.
     model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _sane_magnitude(cls, value):
+        # The planner multiplies these (rps x spans x bytes x seconds): 1e308 overflowed it (exit 70).
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+            raise ValueError(f"numbers in a blueprint are at most {MAX_NUMBER:.0e} in size")
+        return value
     # Prose fields that may span lines (never written into generated files).
     _multiline: ClassVar[frozenset[str]] = frozenset()
 
