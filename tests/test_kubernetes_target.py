@@ -497,7 +497,36 @@ def test_telemetry_references_the_provider_by_name_and_never_an_address(checkout
     values = yaml.safe_load(checkout["prod/istio/istiod-values.yaml"])
     assert values["meshConfig"]["extensionProviders"] == [{"name": "otel-tracing", "opentelemetry": {
         "service": "otel-agent.observability.svc.cluster.local", "port": 4317}}]
-    assert "../istio" in checkout["prod/kubernetes/kustomization.yaml"]
+
+
+def test_the_provider_is_installed_before_the_telemetry_names_it_with_gitops(checkout):
+    """Argo CD: one Application renders istiod's chart with the generated values, then syncs the
+    Telemetry in a later wave; the tracing Application leaves ../istio to it."""
+    app = docs(checkout, "prod/argocd/istiod.yaml")[0]
+    chart, values, istio = app["spec"]["sources"]
+    assert chart["chart"] == "istiod" and chart["targetRevision"] == versions.ISTIO_API_VERSION.removeprefix("v")
+    assert chart["helm"]["valueFiles"] == ["$values/output/checkout/prod/istio/istiod-values.yaml"]
+    assert values == {"repoURL": "https://git.example.com/platform/tracing-config.git", "targetRevision": "main",
+                      "ref": "values"}
+    assert istio["path"] == "output/checkout/prod/istio"
+    assert app["spec"]["destination"] == {"name": "prod-eu1", "namespace": "istio-system"}
+    assert "finalizers" not in app["metadata"]          # deleting the Application leaves istiod running
+    telemetry = docs(checkout, "prod/istio/telemetry.yaml")[0]
+    assert int(telemetry["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) > 0   # after istiod (0)
+    assert "../istio" not in checkout["prod/kubernetes/kustomization.yaml"]   # one owner for the Telemetry
+    readme = checkout["prod/istio/README.md"]
+    assert "prod/argocd/istiod.yaml" in readme and "helm upgrade istiod" in readme
+
+
+def test_without_gitops_the_readme_installs_the_provider_first():
+    files = render(case_text("sidecar-istio"))
+    assert "../istio" in files["prod/kubernetes/kustomization.yaml"]
+    assert not [p for p in files if "/argocd/" in p]
+    readme = files["prod/istio/README.md"]
+    install = readme.index("helm upgrade istiod")
+    assert "-f prod/istio/istiod-values.yaml" in readme[install:]
+    assert install < readme.index("kubectl kustomize prod/kubernetes")    # provider first, then the Telemetry
+    assert "prod/istio/README.md" in files["prod/kubernetes/README.md"]
 
 
 def test_mesh_sampling_that_starves_tail_sampling_is_an_error():

@@ -1,5 +1,7 @@
 """GitOps: `<env>/argocd/application.yaml`, an Argo CD Application per Kubernetes environment that
-syncs `<env>/kubernetes` (which includes `../istio` and `../ingress`) to the environment's cluster.
+syncs `<env>/kubernetes` (which includes `../ingress`) to the environment's cluster, and with an
+Istio mesh `<env>/argocd/istiod.yaml`, which installs the mesh's tracing provider (istiod's chart
+with `<env>/istio/istiod-values.yaml`) and then `<env>/istio`, the Telemetry naming it.
 
 Emitted when the blueprint says where the output is committed (`gitops: {repo_url, revision, path}`);
 without it there is nothing Argo CD could sync from, and no Application is written. The
@@ -35,8 +37,46 @@ def application(env: pm.EnvironmentPlan, gitops: pm.GitOps) -> dict:
     }
 
 
+def istiod_application(env: pm.EnvironmentPlan, gitops: pm.GitOps, mesh: pm.Mesh) -> dict:
+    """istiod's chart with the generated values (the mesh's extension provider), then `<env>/istio`
+    (the Telemetry, a later sync wave): one Application, so the provider exists before anything
+    names it. Argo CD renders the chart itself (`helm template`); it takes over an istiod release
+    of the same name. No resources finalizer: deleting the Application leaves istiod running."""
+    name = f"{env.blueprint_name}-istiod-{env.name}"
+    istio_path = "/".join(part for part in (gitops.path, env.name, kc.ISTIO_DIRECTORY) if part)
+    values = f"$values/{istio_path}/istiod-values.yaml"
+    return {
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+        "metadata": kc.meta(name, ARGOCD_NAMESPACE, kc.labels(name, "gitops", env)),
+        "spec": {
+            "project": gitops.project,
+            "sources": [
+                {"repoURL": kc.ISTIOD_CHART_REPO, "chart": "istiod", "targetRevision": kc.ISTIOD_CHART_VERSION,
+                 "helm": {"releaseName": "istiod", "valueFiles": [values]}},
+                {"repoURL": gitops.repo_url, "targetRevision": gitops.revision, "ref": "values"},
+                {"repoURL": gitops.repo_url, "targetRevision": gitops.revision, "path": istio_path},
+            ],
+            "destination": {"name": env.kubernetes_cluster, "namespace": kc.ISTIOD_NAMESPACE},
+            # istiod's webhooks get their caBundle patched at run time: not drift.
+            "ignoreDifferences": [{"group": "admissionregistration.k8s.io", "kind": kind,
+                                   "jqPathExpressions": [".webhooks[]?.clientConfig.caBundle"]}
+                                  for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")],
+            "syncPolicy": {"automated": {"prune": False, "selfHeal": True},
+                           "syncOptions": ["ServerSideApply=true", "CreateNamespace=true", "RespectIgnoreDifferences=true"]},
+        },
+    }
+
+
 def build(plan: pm.Plan) -> list[Artifact]:
-    return [Artifact(path=f"{env.name}/argocd/application.yaml", kind="kubernetes-manifest",
-                     content=to_yaml(application(env, env.gitops), source=plan.source_file),
-                     environment=env.name)
-            for env in plan.environments if kc.is_kubernetes(env) and env.gitops]
+    artifacts: list[Artifact] = []
+    for env in plan.environments:
+        if not (kc.is_kubernetes(env) and env.gitops):
+            continue
+        documents = [("application.yaml", application(env, env.gitops))]
+        if kc.istio_synced_by_gitops(env):
+            assert env.mesh is not None
+            documents.append(("istiod.yaml", istiod_application(env, env.gitops, env.mesh)))
+        artifacts += [Artifact(path=f"{env.name}/argocd/{name}", kind="kubernetes-manifest",
+                               content=to_yaml(doc, source=plan.source_file), environment=env.name)
+                      for name, doc in documents]
+    return artifacts

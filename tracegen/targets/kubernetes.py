@@ -81,7 +81,7 @@ def environment_files(env: pm.EnvironmentPlan, source: str) -> tuple[dict[str, l
                                      "admission-policy.yaml": apps.admission_policy(env)}
     files = {path: docs for path, docs in files.items() if docs}
     resources = list(files)
-    if kc.has_mesh(env):
+    if kc.has_mesh(env) and not kc.istio_synced_by_gitops(env):
         resources.append(f"../{kc.ISTIO_DIRECTORY}")
     if kc.has_ingress_manifests(env):
         resources.append(f"../{kc.INGRESS_DIRECTORY}")

@@ -51,6 +51,22 @@ def has_mesh(env: pm.EnvironmentPlan) -> bool:
     return is_kubernetes(env) and env.mesh is not None
 
 
+def istio_synced_by_gitops(env: pm.EnvironmentPlan) -> bool:
+    """Whether `<env>/argocd/istiod.yaml` installs the mesh's provider (istiod's chart with
+    `<env>/istio/istiod-values.yaml`) and then syncs `<env>/istio` (the Telemetry) in a later wave;
+    `<env>/kubernetes` then leaves `../istio` to it."""
+    return has_mesh(env) and env.gitops is not None
+
+
+# istiod's Helm chart; istio.io/api is tagged with Istio's release versions, so its pin is the chart's.
+ISTIOD_CHART_REPO = "https://istio-release.storage.googleapis.com/charts"
+ISTIOD_CHART_VERSION = versions.ISTIO_API_VERSION.removeprefix("v")
+ISTIOD_NAMESPACE = "istio-system"
+# Argo CD applies lower waves first and waits for them to be healthy: istiod's mesh config (wave 0)
+# holds the provider before the Telemetry (this wave) names it.
+TELEMETRY_SYNC_WAVE = "1"
+
+
 def has_ingress_manifests(env: pm.EnvironmentPlan) -> bool:
     """Whether `<env>/ingress/` is emitted (Istio's ingress gateway needs none of its own)."""
     return is_kubernetes(env) and env.ingress is not None and env.ingress.kind in ("envoy_gateway", "nginx")

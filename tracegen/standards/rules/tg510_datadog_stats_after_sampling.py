@@ -22,15 +22,8 @@ Bad:
         policies:
           - {name: keep-errors, type: errors}
 
-Good:
+Good (the same backend and sampling, plus):
 
-    backends:
-      datadog:
-        type: datadog
-        endpoint: https://trace.agent.datadoghq.com/api/v0.2/traces
-        api_key: ${env:DD_API_KEY}
-        headers: {dd-otlp-source: shop}
-        retention: {hot_days: 15, cold_days: 30}
     topology:
       derived_metrics: {span_metrics: true}
 """
