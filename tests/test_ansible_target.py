@@ -18,8 +18,8 @@ from tracegen.blueprint.loader import load
 from tracegen.plan import collector_common as cc
 from tracegen.plan import collector_exporters as ex
 from tracegen.plan.builder import build_plan
+from tracegen.plan.refusals import PlanRefused
 from tracegen.targets import ansible as target
-from tracegen.targets.ansible import AnsibleTargetError
 from tracegen.validators.ansible import roles_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,7 +141,8 @@ def test_service_env_files_point_the_sdks_at_the_local_agent():
 def test_a_host_cannot_be_gateway_and_agent(tmp_path):
     def mutate(data):
         data["environments"]["prod"]["platform"]["vm"]["gateways"] = ["web-1.prod.example.net"]
-    with pytest.raises(AnsibleTargetError, match="both a gateway and an application host"):
+    # the planner refuses it (plan/refusals.py), so `check` reports it as TG001 before any target runs
+    with pytest.raises(PlanRefused, match="both a gateway and an application host"):
         _artifacts(_blueprint(tmp_path, mutate))
 
 
