@@ -518,6 +518,14 @@ def test_the_provider_is_installed_before_the_telemetry_names_it_with_gitops(che
     assert "prod/argocd/istiod.yaml" in readme and "helm upgrade istiod" in readme
 
 
+def test_the_telemetry_names_only_providers_the_values_install(every_case):
+    for path in [p for p in every_case if p.endswith("/istio/telemetry.yaml")]:
+        values = yaml.safe_load(every_case[path.replace("telemetry.yaml", "istiod-values.yaml")])
+        installed = {p["name"] for p in values["meshConfig"]["extensionProviders"]}
+        named = {p["name"] for t in docs(every_case, path) for rule in t["spec"]["tracing"] for p in rule["providers"]}
+        assert named and named <= installed, path
+
+
 def test_without_gitops_the_readme_installs_the_provider_first():
     files = render(case_text("sidecar-istio"))
     assert "../istio" in files["prod/kubernetes/kustomization.yaml"]
