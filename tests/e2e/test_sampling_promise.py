@@ -205,7 +205,8 @@ def system(blueprint, built, tmp_path_factory, figures):
     services = []
     try:
         jaeger.start()
-        collectors = live_modes.start(built / ENV / "collector", tools["collector"], work / "collectors")
+        collectors = live_modes.start(built / ENV / "collector", built / ENV / "runbook" / "sampling-modes.md",
+                                      tools["collector"], work / "collectors")
         services = apps.services(sdk, work / "services", APP_PORTS, tools["node"], tools["python"])
         start_all(services)
         result = System(jaeger, collectors, {s.name: s for s in services})

@@ -1,22 +1,23 @@
 """The local platform's collectors with a live sampling mode: agent -> gateways, each gateway started
-with its generated config and the environment's `active-mode.yaml` overlay, switched at runtime.
+and switched exactly as the generated runbook (`<env>/runbook/sampling-modes.md`) says: its command
+line (`otelcol [flags] --config=gateway-<i>.yaml --config=active-mode.yaml`) is read from there, and
+so is the shell line that re-points the link, which runs as written:
 
-How a mode is switched without restarting anything (the generated runbook says the same):
-
-    ln -sfn modes/<mode>.yaml active-mode.yaml      # atomic: a rename over the old link
+    ln -sfn modes/<mode>.yaml active-mode.yaml.new && mv -T active-mode.yaml.new active-mode.yaml
     kill -HUP <gateway pid>                          # every gateway
 
 otelcol re-reads every `--config` file on SIGHUP and restarts its pipelines in place (same PID,
 about 0.1 s; otelcol/collector.go, "Config updated, restart service"). The tail sampler decides
 its pending traces on the way down (drop_pending_traces_on_shutdown: false) and the agent retries
 what a gateway refused meanwhile. A config that does not load ends the process, so the overlay is
-validated before it is linked. Going back: link `modes/baseline.yaml` when the generator wrote one,
-else an empty overlay (the gateway's own policies).
+validated before it is linked. Going back: `modes/baseline.yaml`.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import signal
 import subprocess
 from dataclasses import dataclass
@@ -29,8 +30,32 @@ from .processes import Collector, collector_env, port_free, wait_until
 
 ACTIVE_MODE = "active-mode.yaml"
 BASELINE = "baseline"
-EMPTY_OVERLAY = ".empty-overlay.yaml"
 READY = "Everything is ready"
+MODE_PLACEHOLDER = "<mode>"
+
+
+@dataclass(frozen=True)
+class Runbook:
+    """What the generated runbook tells an operator of the local platform to run."""
+
+    start_mode: str
+    flags: dict[str, tuple[str, ...]]      # gateway config file -> flags besides --config
+    relink: str                            # the shell line that re-points the link, with <mode>
+
+    @classmethod
+    def read(cls, path: Path) -> "Runbook":
+        text = path.read_text(encoding="utf-8")
+        start = re.search(rf"^ln -sfn modes/(\S+)\.yaml {re.escape(ACTIVE_MODE)}$", text, re.MULTILINE)
+        relink = re.search(rf"^ln -sfn modes/{MODE_PLACEHOLDER}\.yaml .*$", text, re.MULTILINE)
+        flags = {}
+        for line in re.findall(r"^otelcol (.*) &$", text, re.MULTILINE):
+            words = shlex.split(line)
+            configs = [w.split("=", 1)[1] for w in words if w.startswith("--config=")]
+            assert configs[1:] == [ACTIVE_MODE], f"{path}: {line}"
+            flags[configs[0]] = tuple(w for w in words if not w.startswith("--config="))
+        if not (start and relink and flags):
+            raise AssertionError(f"{path} does not say how to start and switch the local collectors:\n{text}")
+        return cls(start.group(1), flags, relink.group(0))
 
 
 @dataclass
@@ -40,6 +65,7 @@ class LiveCollectors:
     agent: Collector
     gateways: list[Collector]
     decision_wait_s: float
+    runbook: Runbook
     mode: str = BASELINE
 
     @property
@@ -54,26 +80,24 @@ class LiveCollectors:
 
     def overlay_for(self, mode: str) -> Path:
         path = self.collector_dir / "modes" / f"{mode}.yaml"
-        if path.is_file():
-            return path
-        if mode == BASELINE:
-            empty = self.collector_dir / EMPTY_OVERLAY
-            empty.write_text("{}\n", encoding="utf-8")
-            return empty
-        raise FileNotFoundError(f"no overlay for mode {mode}: {sorted(self.modes)}")
+        if not path.is_file():
+            raise FileNotFoundError(f"no overlay for mode {mode}: {sorted(self.modes)}")
+        return path
 
     def link(self, mode: str) -> None:
-        """Point active-mode.yaml at the mode's overlay, atomically (a symlink renamed over it)."""
-        target = self.overlay_for(mode)
-        staged = self.collector_dir / f".{ACTIVE_MODE}.new"
-        staged.unlink(missing_ok=True)
-        staged.symlink_to(os.path.relpath(target, self.collector_dir))
-        os.replace(staged, self.collector_dir / ACTIVE_MODE)
+        """Point active-mode.yaml at the mode's overlay with the runbook's own shell line."""
+        self.overlay_for(mode)
+        line = self.runbook.relink.replace(MODE_PLACEHOLDER, mode)
+        result = subprocess.run(["bash", "-euc", line], cwd=self.collector_dir, capture_output=True, text=True,
+                                timeout=30)
+        assert result.returncode == 0, f"{line}: {result.stderr}"
+        target = os.path.realpath(self.collector_dir / ACTIVE_MODE)
+        assert target == os.path.realpath(self.overlay_for(mode)), f"{ACTIVE_MODE} -> {target} after {line}"
         self.mode = mode
 
     def validate(self, mode: str) -> None:
         for gateway in self.gateways:
-            args = [str(self.binary), "validate", "--config", str(gateway.configs[0]),
+            args = [str(self.binary), "validate", *gateway.flags, "--config", str(gateway.configs[0]),
                     "--config", str(self.overlay_for(mode))]
             result = subprocess.run(args, capture_output=True, text=True, timeout=120, env=gateway.env)
             if result.returncode != 0:
@@ -101,10 +125,12 @@ class LiveCollectors:
                 pass
 
 
-def start(collector_dir: Path, binary: Path, work: Path, secrets: dict[str, str] | None = None,
-          mode: str = BASELINE) -> LiveCollectors:
+def start(collector_dir: Path, runbook: Path, binary: Path, work: Path,
+          secrets: dict[str, str] | None = None) -> LiveCollectors:
     """Start the generated `agent-local.yaml` and every `gateway-<i>.yaml` in `collector_dir`, the
-    gateways with `active-mode.yaml` linked to `mode`. Stops what it started if anything fails."""
+    gateways as `runbook` says (its flags, `active-mode.yaml` linked to its starting mode). Stops
+    what it started if anything fails."""
+    book = Runbook.read(runbook)
     agent_file = collector_dir / "agent-local.yaml"
     gateway_files = sorted(collector_dir.glob("gateway-*.yaml"))
     if not agent_file.is_file() or not gateway_files:
@@ -122,13 +148,15 @@ def start(collector_dir: Path, binary: Path, work: Path, secrets: dict[str, str]
     logs.mkdir(parents=True, exist_ok=True)
     env = collector_env(work / "state", secrets or {})
     active = collector_dir / ACTIVE_MODE
-    gateways = [Collector(p.stem, binary, [p, active], env, logs / f"{p.stem}.log", ports.health, ports.metrics)
+    assert sorted(book.flags) == [p.name for p in gateway_files], (book.flags, gateway_files)
+    gateways = [Collector(p.stem, binary, [p, active], env, logs / f"{p.stem}.log", ports.health, ports.metrics,
+                          book.flags[p.name])
                 for p, ports in zip(gateway_files, gateway_ports)]
     agent = Collector("agent", binary, [agent_file], env, logs / "agent.log", agent_ports.health, agent_ports.metrics)
-    live = LiveCollectors(collector_dir, binary, agent, gateways, _duration_s(str(tail["decision_wait"])))
+    live = LiveCollectors(collector_dir, binary, agent, gateways, _duration_s(str(tail["decision_wait"])), book)
     try:
-        live.validate(mode)
-        live.link(mode)
+        live.validate(book.start_mode)
+        live.link(book.start_mode)
         for gateway in gateways:
             gateway.start()
         agent.start()
