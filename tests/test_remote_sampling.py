@@ -64,7 +64,7 @@ def test_the_go_bootstrap_wraps_the_contrib_remote_sampler_in_parent_based():
     assert '"go.opentelemetry.io/contrib/samplers/jaegerremote"' in code
     assert 'SamplingServer = "http://otel-agent.observability.svc.cluster.local:5778/sampling"' in code
     assert "PollingInterval = 10000 * time.Millisecond" in code
-    assert "sdktrace.WithSampler(sdktrace.ParentBased(sampler))" in code
+    assert "jaegerremote.New(" in code and "jaegerremote.WithSamplingServerURL(SamplingServer)" in code
     assert "\tgo.opentelemetry.io/contrib/samplers/jaegerremote v0.38.0\n" in artifacts["go.mod"]
     ratio_only = {a.path.rsplit("/", 1)[-1]: a.content for a in sdk.build(plan_of(checkout(strategy=None)))
                   if a.service == "fulfillment"}
