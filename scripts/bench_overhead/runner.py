@@ -49,7 +49,7 @@ AGENT_PORTS = {"grpc": 27470, "http": 27471, "health": 27472}
 APP_PORTS = {"node": 27490, "python": 27491, "java": 27492, "go": 27493}   # + 10 per variant
 SLICE_S = 4.0   # one turn of load for one variant
 FLASK = "flask==3.1.3"
-# What each variant sets on top of the generated otel.env. The Go bootstrap reads only the ratio.
+# What each variant sets on top of the generated otel.env (the standard variables every bootstrap reads).
 SAMPLERS = {
     "always_on": {"OTEL_TRACES_SAMPLER": "parentbased_always_on", "OTEL_TRACES_SAMPLER_ARG": "1"},
     "ratio_0.1": {"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.1"},
