@@ -16,6 +16,7 @@ import yaml
 from tracegen import encoding
 from tracegen.blueprint.loader import load_text
 from tracegen.plan.builder import build_plan
+from tracegen.plan.refusals import PlanRefused
 from tracegen.targets import sdk
 from tracegen.targets.sdk import go as go_target
 from tracegen.targets.sdk import java as java_target
@@ -168,7 +169,9 @@ def test_go_mod_pins_only_what_the_package_imports(checkout):
     assert "google.golang.org/grpc" in required            # inbound grpc
     assert "go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc" in required
     assert "go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp" not in required
-    assert "go.opentelemetry.io/contrib/propagators/b3" not in required
+    # every propagator OTEL_PROPAGATORS may name, and both OTLP protocols, are compiled in
+    assert {"go.opentelemetry.io/contrib/propagators/b3", "go.opentelemetry.io/contrib/propagators/jaeger",
+            "go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"} <= set(required)
 
 
 def test_go_bootstrap_follows_the_plan(checkout):
@@ -177,6 +180,8 @@ def test_go_bootstrap_follows_the_plan(checkout):
     assert 'Endpoint = "http://otel-agent.observability.svc.cluster.local:4317"' in code
     assert "SampleRatio = 1.0\n" in code
     assert "sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))" in code
+    assert 'case "", "traceidratio", "parentbased_traceidratio":' in code   # unset: the blueprint's sampler
+    assert "jaegerremote" not in code
     assert "sdktrace.WithBatcher(exporter)" in code
     assert "propagation.TraceContext{},\n\t\tpropagation.Baggage{}," in code
     assert 'attribute.String("service.owner", "logistics")' in code
@@ -217,10 +222,33 @@ def test_go_http_client_server_and_b3_when_declared():
     assert "func ProduceSpan(" in messaging and "TableCarrier" in messaging and "SliceCarrier" not in messaging
 
 
+def test_go_honours_the_standard_variables(checkout):
+    code = checkout["prod/sdk/fulfillment/tracing.go"]
+    samplers = re.findall(r'^\tcase ([^\n]+):$', code[code.index("func newSampler"):code.index("func newExporter")],
+                          re.MULTILINE)
+    named = {name for case in samplers for name in re.findall(r'"(\w*)"', case)}
+    assert named == {"", "always_on", "always_off", "traceidratio", "parentbased_always_on",
+                     "parentbased_always_off", "parentbased_traceidratio"}
+    propagation = code[code.index("func propagatorFromEnv"):]
+    assert set(re.findall(r'^\t\tcase "(\w+)":$', propagation, re.MULTILINE)) == set(go_target.PROPAGATORS) | {"none"}
+    assert 'case "http/protobuf":' in code and "otlptracehttp.New(ctx)" in code
+    assert "resource.WithFromEnv()" in code and '"OTEL_SDK_DISABLED"' in code
+
+
+def test_go_remote_sampler_stays_selectable_by_name():
+    def edit(data):
+        data["sampling"]["strategy"] = "edge_head"
+    files = render("checkout", edit)
+    code = next(text for path, text in files.items() if path.endswith("/tracing.go") and "jaegerremote.New(" in text)
+    assert 'case "", "parentbased_jaeger_remote":' in code
+    assert 'case "traceidratio", "parentbased_traceidratio":' in code
+
+
 def test_go_refuses_a_propagator_it_cannot_build():
     def edit(data):
         data["services"]["fulfillment"]["propagators"] = ["tracecontext", "xray"]
-    with pytest.raises(go_target.GoTargetError, match="xray"):
+    # the planner refuses it first (plan/refusals.py), naming what the Go output can build
+    with pytest.raises(PlanRefused, match=r"fulfillment \(go\).*'xray'.*b3, b3multi, baggage, jaeger, tracecontext"):
         render("checkout", edit)
 
 

@@ -65,6 +65,7 @@ SDK_VERSIONS_GO = {
     "go.opentelemetry.io/otel/sdk": "v1.47.0",
     "go.opentelemetry.io/otel/trace": "v1.47.0",
     "go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc": "v1.47.0",
+    "go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp": "v1.47.0",
     "go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc": "v0.72.0",
     "go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp": "v0.72.0",
     "go.opentelemetry.io/contrib/otelconf": "v0.27.0",

@@ -6,28 +6,35 @@ traces are recorded), and it also calls gRPC and produces to `orders`, so the cl
 helpers exist for the sample (tests/e2e/sdk_apps/go) to use. The sample, built against the
 generated module with `go mod tidy` + `go build` + `go vet`, runs three times: without a caller
 (ratio 0: nothing may arrive), with a sampled caller, and with OTEL_CONFIG_FILE pointing at the
-generated declarative configuration.
+generated declarative configuration; further runs set the standard OTEL_* variables (sampler,
+propagators, service name and resource attributes, OTLP protocol) and check what reaches the receiver.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import http.server
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import pytest
 import yaml
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from tests.e2e.harness.processes import port_free, wait_until
 from tests.e2e.harness.receiver import OtlpReceiver
 from tracegen.blueprint.loader import load_text
 from tracegen.plan.builder import build_plan
+from tracegen.plan.otel_env import resource_attributes_text
 from tracegen.targets import sdk
 from tracegen.toolchain.collector import cache_dir
 from tracegen.validators import sdk_go
@@ -52,7 +59,7 @@ def blueprint() -> str:
     service["export_endpoint"] = f"http://127.0.0.1:{RECEIVER_PORT}"
     service["outbound"] = ["grpc"]
     service["messaging"]["produces"] = [{"system": "kafka", "topic": "orders"}]
-    data["sampling"]["head"]["services"] = {SERVICE: 0.0}
+    data["sampling"].setdefault("head", {})["services"] = {SERVICE: 0.0}
     return yaml.safe_dump(data, sort_keys=False)
 
 
@@ -258,3 +265,121 @@ def test_validator_catches_a_bad_declarative_config(generated, tmp_path):
     checks = {c.artifact.rsplit("/", 1)[-1]: c for c in sdk_go.check(tmp_path, service_dir, entries)}
     assert checks["otel-config.yaml"].status == "fail", checks["otel-config.yaml"]
     assert checks["tracing.go"].status == "ok"
+
+
+# ------------------------------------------------------------------ the standard OTEL_* variables
+def test_otel_traces_sampler_always_off_exports_nothing_even_under_a_sampled_caller(built, receiver):
+    trace_id, _, header = caller()
+    before = receiver.span_count()
+    logs = run_sample(built, f"-parent={header}", env={"OTEL_TRACES_SAMPLER": "always_off"})
+    fulfilled = next(line for line in logs if line["msg"] == "order fulfilled")
+    assert fulfilled["trace_id"] == trace_id and fulfilled["trace_sampled"] is False
+    time.sleep(1.0)
+    assert receiver.span_count() == before
+
+
+def test_parentbased_traceidratio_half_samples_about_half_of_the_roots(built, receiver):
+    """The compiled-in ratio is 0; OTEL_TRACES_SAMPLER_ARG=0.5 must make it about half. 400 roots:
+    Binomial(400, 0.5) has mean 200 and sd 10, so [140, 260] (6 sd) fails by chance < 1e-8."""
+    roots = 400
+    logs = run_sample(built, f"-roots={roots}",
+                      env={"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.5"})
+    decisions = {line["trace_id"]: line["trace_sampled"] for line in logs if line["msg"] == "root"}
+    assert len(decisions) == roots
+    sampled = {trace_id for trace_id, on in decisions.items() if on}
+    assert 140 <= len(sampled) <= 260, len(sampled)
+    wait_until(lambda: sampled <= {s.trace_id for s in receiver.spans()}, 20)
+    received = {s.trace_id for s in receiver.spans() if s.trace_id in decisions}
+    assert received == sampled      # exactly the sampled roots were exported
+
+
+def test_traceidratio_ignores_the_callers_decision(built, receiver):
+    trace_id, _, header = caller()
+    logs = run_sample(built, f"-parent={header}",
+                      env={"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0"})
+    assert next(line for line in logs if line["msg"] == "order fulfilled")["trace_sampled"] is False
+
+
+def _produced_and_consumed(logs: list[dict]) -> tuple[dict, dict]:
+    produced = next(line for line in logs if line["msg"] == "produced")
+    return produced, next(line for line in logs if line["msg"] == "order consumed")
+
+
+def test_otel_propagators_b3_switches_the_injected_header(built, receiver):
+    logs = run_sample(built, env={"OTEL_PROPAGATORS": "b3", "OTEL_TRACES_SAMPLER": "always_on"})
+    produced, consumed = _produced_and_consumed(logs)
+    assert set(produced["headers"]) == {"b3"}, produced["headers"]       # no traceparent any more
+    assert re.fullmatch(rf"{produced['trace_id']}-[0-9a-f]{{16}}-1", produced["headers"]["b3"])
+    assert consumed["trace_id"] == produced["trace_id"]                # extracted from b3 as well
+    logs = run_sample(built, env={"OTEL_PROPAGATORS": "b3multi,jaeger", "OTEL_TRACES_SAMPLER": "always_on"})
+    produced, _ = _produced_and_consumed(logs)
+    assert {"x-b3-traceid", "x-b3-spanid", "x-b3-sampled", "uber-trace-id"} <= set(produced["headers"])
+
+
+def test_otel_propagators_none_sends_no_context(built, receiver):
+    logs = run_sample(built, env={"OTEL_PROPAGATORS": "none", "OTEL_TRACES_SAMPLER": "always_on"})
+    produced, consumed = _produced_and_consumed(logs)
+    assert produced["headers"] == {}
+    assert consumed["trace_id"] != produced["trace_id"]
+
+
+def test_service_name_and_percent_decoded_resource_attributes(built, receiver):
+    """OTEL_RESOURCE_ATTRIBUTES as tracegen writes it (percent-encoded) comes back decoded."""
+    plan = build_plan(load_text(blueprint(), "checkout.yaml"))
+    env = next(e for e in plan.environments if e.name == "prod")
+    service = next(s for s in env.services if s.name == SERVICE)
+    value = "a,b=c d%e;$(x)`y`\"q'"
+    attributes = resource_attributes_text(dataclasses.replace(service, resource_attributes=(("team.note", value),)))
+    assert value not in attributes
+    trace_id, _, header = caller()
+    run_sample(built, f"-parent={header}", env={"OTEL_SERVICE_NAME": "renamed", "OTEL_RESOURCE_ATTRIBUTES": attributes})
+    wait_until(lambda: any(s.trace_id == trace_id for s in receiver.spans()), 20)
+    span = next(s for s in receiver.spans() if s.trace_id == trace_id)
+    assert span.resource["service.name"] == "renamed"
+    assert span.resource["team.note"] == value
+    assert span.resource["service.owner"] == "logistics"   # the compiled-in attributes stay
+
+
+def test_unknown_sampler_or_protocol_fails_setup(built):
+    for env in ({"OTEL_TRACES_SAMPLER": "sometimes"}, {"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"},
+                {"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}):
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+        result = subprocess.run([str(built / "app" / "sample")], cwd=built / "tracing", capture_output=True,
+                                text=True, timeout=60, env={**clean, **env}, stdin=subprocess.DEVNULL)
+        assert result.returncode == 1 and "sample failed" in result.stdout, (env, result.stdout, result.stderr)
+        assert next(iter(env.values())) in result.stdout or "OTEL_EXPORTER_OTLP_ENDPOINT" in result.stdout
+
+
+def test_otlp_http_protobuf_reaches_an_http_receiver(built):
+    """OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf switches to otlptracehttp, which appends /v1/traces to
+    OTEL_EXPORTER_OTLP_ENDPOINT and sends the OTEL_EXPORTER_OTLP_HEADERS itself."""
+    received: list[tuple[str, str, bytes]] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            received.append((self.path, self.headers.get("x-tenant", ""), body))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        trace_id, _, header = caller()
+        run_sample(built, f"-parent={header}", env={
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf", "OTEL_EXPORTER_OTLP_HEADERS": "x-tenant=t%201",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{server.server_address[1]}"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert received and {(path, tenant) for path, tenant, _ in received} == {("/v1/traces", "t 1")}
+    trace_ids = set()
+    for _, _, body in received:
+        request = trace_service_pb2.ExportTraceServiceRequest.FromString(body)
+        trace_ids |= {span.trace_id.hex() for rs in request.resource_spans for ss in rs.scope_spans
+                      for span in ss.spans}
+    assert trace_ids == {trace_id}

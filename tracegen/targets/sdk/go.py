@@ -5,7 +5,12 @@
   `go mod tidy` once: it adds the indirect requirements and go.sum.
 - `tracing.go`: `Setup(ctx) (shutdown, error)`: a TracerProvider with the service's resource
   (semconv at the SDK's own version), an OTLP gRPC exporter to the local agent, a batcher, the
-  parent-based ratio sampler and the W3C propagators; `Tracer()`, `RecordError(span, err)`. With
+  parent-based ratio sampler and the W3C propagators; `Tracer()`, `RecordError(span, err)`. The
+  standard variables override the compiled-in plan as in Node and Python: OTEL_TRACES_SAMPLER(_ARG),
+  OTEL_PROPAGATORS (every propagator of PROPAGATORS is compiled in, or `none`), OTEL_SERVICE_NAME and
+  OTEL_RESOURCE_ATTRIBUTES (the SDK's resource.WithFromEnv, percent-decoded),
+  OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT/PROTOCOL (grpc or http/protobuf; otlptracegrpc/-http read the
+  headers, TLS, compression and timeout variables themselves), OTEL_SDK_DISABLED. With
   OTEL_CONFIG_FILE set it loads that declarative configuration (otelconf) instead.
 - `grpc.go` (gRPC declared): `ServerOptions()` / `DialOptions()` with the otelgrpc stats handlers.
 - `http.go` (HTTP declared): otelhttp `Handler` (inbound) and `Transport`/`Client` (outbound).
@@ -63,29 +68,27 @@ def _segment(name: str) -> str:
     return re.sub(r"[^a-z0-9._-]", "-", name.lower())
 
 
-def _propagators(service: pm.ServicePlan) -> tuple[list[str], set[str]]:
-    expressions, modules = [], set()
+def _propagators(service: pm.ServicePlan) -> list[str]:
+    """The Go expressions of the blueprint's propagators (the default when OTEL_PROPAGATORS is unset)."""
     for name in service.propagators:
         if name not in PROPAGATORS:
             raise GoTargetError(f"service {service.name}: the Go SDK output has no propagator {name!r} "
                                 f"(supported: {', '.join(PROPAGATORS)})")
-        expression, module = PROPAGATORS[name]
-        expressions.append(expression)
-        if module:
-            modules.add(module)
-    return expressions, modules
+    return [PROPAGATORS[name][0] for name in service.propagators]
 
 
 def requirements(service: pm.ServicePlan) -> list[tuple[str, str]]:
     """(module, version) the generated package imports directly."""
     modules = {OTEL, "go.opentelemetry.io/otel/sdk", "go.opentelemetry.io/otel/trace",
                "go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc",
+               "go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp",   # OTEL_EXPORTER_OTLP_PROTOCOL
                "go.opentelemetry.io/contrib/otelconf", "github.com/prometheus/client_golang"}
+    # Every propagator OTEL_PROPAGATORS may name is compiled in, not only the blueprint's.
+    modules |= {module for _, module in PROPAGATORS.values() if module}
     if "grpc" in service.inbound or "grpc" in service.outbound:
         modules |= {"google.golang.org/grpc", "go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"}
     if "http" in service.inbound or "http" in service.outbound:
         modules.add("go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp")
-    modules |= _propagators(service)[1]
     if remote_sampler(service):
         modules.add(JAEGER_REMOTE)
     return [(module, V[module]) for module in sorted(modules)]
@@ -133,7 +136,7 @@ def _jinja() -> Environment:
 
 def files(env: pm.EnvironmentPlan, service: pm.ServicePlan) -> list[Artifact]:
     base = common.directory(env, service)
-    propagators, propagator_modules = _propagators(service)
+    propagators = _propagators(service)
     systems = sorted({system for system, _ in service.produces + service.consumes})
     grpc_on = "grpc" in service.inbound or "grpc" in service.outbound
     http_on = "http" in service.inbound or "http" in service.outbound
@@ -144,8 +147,7 @@ def files(env: pm.EnvironmentPlan, service: pm.ServicePlan) -> list[Artifact]:
         env=env, service=service, module=module_path(env, service), versions=V, semconv=V["semconv"],
         ratio=_go_float(service.sampler_ratio), ratio_text=ratio_text(service.sampler_ratio),
         attributes=attributes, propagators=propagators,
-        b3="go.opentelemetry.io/contrib/propagators/b3" in propagator_modules,
-        jaeger="go.opentelemetry.io/contrib/propagators/jaeger" in propagator_modules,
+        all_propagators=[(name, expression) for name, (expression, _) in PROPAGATORS.items()],
         grpc_in="grpc" in service.inbound, grpc_out="grpc" in service.outbound,
         http_in="http" in service.inbound, http_out="http" in service.outbound,
         systems=systems, produces=bool(service.produces), consumes=bool(service.consumes),

@@ -64,7 +64,11 @@ func (s *server) Check(ctx context.Context, req *healthpb.HealthCheckRequest) (*
 	}
 	msg := message{Topic: tracing.DestinationKafkaOrders, Value: []byte("order-1")}
 	_, produce := tracing.ProduceSpan(ctx, tracing.SystemKafka, msg.Topic, carrier(&msg))
-	s.logger.InfoContext(ctx, "produced", "traceparent", carrier(&msg).Get("traceparent"))
+	headers := map[string]string{}
+	for _, h := range msg.Headers {
+		headers[h.Key] = string(h.Value)
+	}
+	s.logger.InfoContext(ctx, "produced", "traceparent", carrier(&msg).Get("traceparent"), "headers", headers)
 	s.queue <- msg
 	produce.End()
 	s.logger.InfoContext(ctx, "order fulfilled")
@@ -154,10 +158,34 @@ func run(logger *slog.Logger, parent string) error {
 	return nil
 }
 
+// startRoots starts n root spans (no caller) and logs each one's trace id and sampling decision.
+func startRoots(logger *slog.Logger, n int) error {
+	shutdown, err := tracing.Setup(context.Background())
+	if err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		ctx, span := tracing.Tracer().Start(context.Background(), "root-probe")
+		logger.InfoContext(ctx, "root")
+		span.End()
+	}
+	flush, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return shutdown(flush)
+}
+
 func main() {
 	parent := flag.String("parent", "", "traceparent of a simulated upstream caller")
+	roots := flag.Int("roots", 0, "only start this many root spans and log their sampling decisions")
 	flag.Parse()
 	logger := tracing.NewLogger(os.Stdout)
+	if *roots > 0 {
+		if err := startRoots(logger, *roots); err != nil {
+			logger.Error("sample failed", "error", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(logger, *parent); err != nil {
 		logger.Error("sample failed", "error", err)
 		os.Exit(1)
