@@ -252,14 +252,20 @@ def test_generic_otlp_base_path_and_bearer_token(delivered):
     assert request.headers["authorization"] == f"Bearer {SECRETS['OTLP_TOKEN']}"
 
 
-def test_tempo_gets_the_tenant_and_jaeger_no_credentials(delivered):
+def test_tempo_gets_the_tenant_over_grpc(delivered):
     tempo = _only(delivered["tempo"])
     assert tempo.method == EXPORT_METHOD and tempo.headers["x-scope-orgid"] == "team-a"
+    assert "authorization" not in tempo.headers
+
+
+def test_jaeger_gets_otlp_grpc_without_credentials(delivered):
     jaeger = _only(delivered["jaeger"])
     assert jaeger.method == EXPORT_METHOD
     credentials = {"authorization", "x-honeycomb-team", "dd-api-key", "x-scope-orgid"}
     assert not credentials & set(jaeger.headers)
-    # No secret went anywhere it was not meant for.
+
+
+def test_each_secret_reaches_only_its_own_backend(delivered):
     for capture in delivered.values():
         for request in capture.received():
             leaked = {name for name, value in SECRETS.items() if value in " ".join(request.headers.values())}
