@@ -4,6 +4,7 @@ Validation (tracegen.blueprint.model) already refuses control characters and res
 hosts, topics and URLs; these encoders are the second wall, so that even a value validation let
 through comes back from the consumer as the same data and never as code.
 
+- `network`: `host:port` joins (IPv6 literals in brackets).
 - `text`: what counts as an unsafe character, and terminal-safe messages.
 - `code`: string literals of JavaScript, Java, Go and Python, and comment text.
 - `config`: java.util.Properties, shell words, environment files (systemd EnvironmentFile= and POSIX `sh` read them
@@ -17,10 +18,11 @@ copies are not templated).
 from tracegen.encoding.code import comment, go_string, java_string, js_string, python_string
 from tracegen.encoding.config import (collector_config, collector_text, declarative_text, env_file_value,
                                       properties_key, properties_value, shell_word)
+from tracegen.encoding.network import host_port
 from tracegen.encoding.text import terminal_safe, unsafe_characters
 
 __all__ = [
     "collector_config", "collector_text", "comment", "declarative_text", "env_file_value", "go_string",
-    "java_string", "js_string", "properties_key", "properties_value", "python_string", "shell_word",
+    "host_port", "java_string", "js_string", "properties_key", "properties_value", "python_string", "shell_word",
     "terminal_safe", "unsafe_characters",
 ]

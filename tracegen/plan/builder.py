@@ -8,6 +8,7 @@ from dataclasses import replace
 from tracegen import backends, languages, secrets, versions
 from tracegen.blueprint import model as bm
 from tracegen.blueprint.loader import EnvironmentView, LoadedBlueprint
+from tracegen.encoding import host_port
 from tracegen.plan import model as pm
 from tracegen.plan import remote_sampling, retention
 from tracegen.plan.collectors import collector_set
@@ -136,7 +137,7 @@ def _resolver(view: EnvironmentView, agent: pm.Tier, gateway: pm.Tier) -> pm.Res
     if vm and vm.resolver == "dns":
         return pm.Resolver("dns", pm.OTLP_GRPC_PORT, hostname=vm.dns_name)
     return pm.Resolver("static", pm.OTLP_GRPC_PORT, hostnames=tuple(
-        f"{i.host}:{i.ports.otlp_grpc}" for i in gateway.instances))
+        host_port(i.host, i.ports.otlp_grpc) for i in gateway.instances))
 
 
 def _service(name: str, service: bm.Service, view: EnvironmentView, agents) -> pm.ServicePlan:
@@ -160,7 +161,7 @@ def _service(name: str, service: bm.Service, view: EnvironmentView, agents) -> p
             agent.placement, f"{AGENT_SERVICE}.{agent.namespace}.svc.cluster.local")
     else:
         host = "127.0.0.1" if platform.local else "localhost"
-    endpoint = service.export_endpoint or f"http://{host}:{port}"
+    endpoint = service.export_endpoint or f"http://{host_port(host, port)}"
     k8s = platform.kubernetes
     hosts = tuple(sorted(h.name for g in platform.vm.groups.values() if name in g.services for h in g.hosts)) \
         if platform.vm else ()

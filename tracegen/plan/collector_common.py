@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tracegen import components
+from tracegen.encoding import host_port
 from tracegen.plan import model as pm
 from tracegen.secrets import Reference
 
@@ -65,8 +66,8 @@ def bind_host(tier: pm.Tier) -> str:
 
 
 def otlp_receiver(ports: pm.Ports, host: str, tls: dict | None = None) -> dict:
-    grpc: dict = {"endpoint": f"{host}:{ports.otlp_grpc}"}
-    http: dict = {"endpoint": f"{host}:{ports.otlp_http}"}
+    grpc: dict = {"endpoint": host_port(host, ports.otlp_grpc)}
+    http: dict = {"endpoint": host_port(host, ports.otlp_http)}
     if tls:
         grpc["tls"] = dict(tls)
         http["tls"] = dict(tls)
@@ -121,7 +122,7 @@ def file_storage(directory: str) -> dict:
 
 
 def health_check(host: str, ports: pm.Ports) -> dict:
-    return {"endpoint": f"{host}:{ports.health}"}
+    return {"endpoint": host_port(host, ports.health)}
 
 
 def telemetry(host: str, ports: pm.Ports) -> dict:

@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from tracegen.encoding import host_port
 from tracegen.plan import model as pm
 from tracegen.plan.otel_env import ratio_text
 from tracegen.serialize import to_json
@@ -119,8 +120,8 @@ def extension(env: pm.EnvironmentPlan, tier: pm.Tier) -> dict | None:
     http, grpc = ports(tier)
     host = _bind_host(tier)
     return {
-        "http": {"endpoint": f"{host}:{http}"},
-        "grpc": {"endpoint": f"{host}:{grpc}"},
+        "http": {"endpoint": host_port(host, http)},
+        "grpc": {"endpoint": host_port(host, grpc)},
         "source": {"file": f"{STRATEGIES_PATH[tier.platform]}/{ACTIVE_FILE}",
                    "reload_interval": f"{RELOAD_INTERVAL_S}s"},
     }
@@ -135,9 +136,9 @@ def sdk_sampler(env: pm.EnvironmentPlan, service: pm.ServicePlan) -> RemoteSampl
     host = urlsplit(service.otlp_endpoint).hostname or "localhost"
     http, grpc = ports(tier)
     if support.protocol == "grpc":
-        endpoint = f"http://{host}:{grpc}"
+        endpoint = f"http://{host_port(host, grpc)}"
     else:
-        endpoint = f"http://{host}:{http}/sampling"
+        endpoint = f"http://{host_port(host, http)}/sampling"
     arg = (f"endpoint={endpoint},pollingIntervalMs={POLLING_INTERVAL_MS},"
            f"initialSamplingRate={ratio_text(service.sampler_ratio)}")
     return RemoteSampler("parentbased_jaeger_remote", arg, endpoint)

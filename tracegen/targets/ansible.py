@@ -173,7 +173,7 @@ def group_vars(env: pm.EnvironmentPlan, source: str) -> dict[str, str]:
     if env.gateway is not None:
         resolver = env.resolver_for("vm")
         endpoints = list(resolver.hostnames) if resolver and resolver.kind == "static" else (
-            [f"{resolver.hostname}:{resolver.port}"] if resolver and resolver.hostname else [])
+            [encoding.host_port(resolver.hostname, resolver.port)] if resolver and resolver.hostname else [])
         # Agent -> gateway is TLS only when the gateways are VMs (collector_exporters.load_balancer).
         data["otel_collector_tls_files"] = ["ca.crt"] if gateways else []
         data["tracegen_gateway_endpoints"] = endpoints
