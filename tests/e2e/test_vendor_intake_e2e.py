@@ -13,9 +13,9 @@ HTTP method and path, headers, body) is what the vendor documents:
 - Tempo: gRPC with the tenant in `x-scope-orgid`; Jaeger: gRPC, no credentials.
 
 Secrets reach the backends only as headers, read from the collector's environment: the values
-appear in no generated file. The lone agent exports to the backends itself (gateway disabled);
-gateways build their exporters with the same code (plan/collector_exporters.backend).
-Everything binds 127.0.0.1.
+appear in no generated file. Two topologies, each with its generated configs: a lone agent that
+exports to the backends itself (gateway disabled), and agent -> gateway-0 (load balancing by trace
+ID), where the gateway exports. Everything binds 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def _grpc_server(capture: Capture) -> grpc.Server:
     return server
 
 
-def _blueprint(captures: dict[str, Capture], base_port: int) -> str:
+def _blueprint(captures: dict[str, Capture], base_port: int, gateway: bool) -> str:
     def url(name: str, path: str = "") -> str:
         return f"http://{HOST}:{captures[name].port}{path}"
 
@@ -159,7 +159,7 @@ def _blueprint(captures: dict[str, Capture], base_port: int) -> str:
         "schema_version": 1, "name": "intake-e2e",
         "services": {"api": {"version": "1.0.0", "language": "python", "edge": True, "peak_rps": 5,
                              "inbound": ["http"], "owner": {"team": "platform", "oncall": "pagerduty:platform"}}},
-        "topology": {"gateway": {"enabled": False}},
+        "topology": {"gateway": {"enabled": True, "replicas": 1} if gateway else {"enabled": False}},
         "backends": backends,
         "environments": {"dev": {"platform": {"local": {"base_port": base_port}}}},
     }
@@ -180,9 +180,11 @@ def _export_one_span(http_port: int) -> None:
         assert response.status == 200
 
 
-@pytest.fixture(scope="module")
-def delivered(tmp_path_factory) -> dict[str, Capture]:
-    base = next((p for p in BASE_PORTS if all(port_free(p + i) for i in range(4))), None)
+@pytest.fixture(scope="module", params=["agent", "gateway"])
+def delivered(request, tmp_path_factory) -> dict[str, Capture]:
+    through_gateway = request.param == "gateway"
+    # Slot 0 is the agent (otlp grpc, http, health, metrics), slot 1 gateway-0 (base + 10...).
+    base = next((p for p in BASE_PORTS if all(port_free(p + i) for i in (*range(4), *range(10, 14)))), None)
     assert base is not None, f"no free agent ports at any of {BASE_PORTS}"
     captures = {name: Capture(name, protocol) for name, protocol in (
         ("honeycomb", "grpc"), ("honeycomb-http", "http"), ("datadog", "http"), ("otlp", "http"),
@@ -190,23 +192,28 @@ def delivered(tmp_path_factory) -> dict[str, Capture]:
     servers = [(_grpc_server if c.protocol == "grpc" else _http_server)(c) for c in captures.values()]
     work = tmp_path_factory.mktemp("intake")
     blueprint = work / "blueprint.yaml"
-    blueprint.write_text(_blueprint(captures, base), encoding="utf-8")
+    blueprint.write_text(_blueprint(captures, base, through_gateway), encoding="utf-8")
     out = work / "out"
     built = build(blueprint, out)
     assert built.returncode == 0, built.stderr
     generated = "".join(p.read_text(encoding="utf-8", errors="replace") for p in out.rglob("*") if p.is_file())
     assert not any(value in generated for value in SECRETS.values())
-    config = out / "dev" / "collector" / "agent-local.yaml"
-    agent = Collector("agent", collector_binary(blueprint), [config], collector_env(work / "state", SECRETS),
-                      work / "agent.log", health_port=base + 2, metrics_port=base + 3)
-    agent.start()
+    binary, env = collector_binary(blueprint), collector_env(work / "state", SECRETS)
+    collectors = [Collector("agent", binary, [out / "dev" / "collector" / "agent-local.yaml"], env,
+                            work / "agent.log", health_port=base + 2, metrics_port=base + 3)]
+    if through_gateway:
+        collectors.insert(0, Collector("gateway-0", binary, [out / "dev" / "collector" / "gateway-0.yaml"], env,
+                                       work / "gateway-0.log", health_port=base + 12, metrics_port=base + 13))
     try:
+        for collector in collectors:
+            collector.start()
         _export_one_span(base + 1)
         arrived = wait_until(lambda: all(c.received() for c in captures.values()), 30)
         assert arrived, "backends without a request: " + ", ".join(
-            n for n, c in captures.items() if not c.received()) + "\n" + agent.log_tail()
+            n for n, c in captures.items() if not c.received()) + "\n" + "\n".join(c.log_tail() for c in collectors)
     finally:
-        agent.stop()
+        for collector in reversed(collectors):
+            collector.stop()
         for server in servers:
             if isinstance(server, grpc.Server):
                 server.stop(0)
