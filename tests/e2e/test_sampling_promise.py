@@ -12,9 +12,9 @@ The driver sends 2,000 root requests at a fixed rate, 10 % failing and 5 % slowe
 policy's threshold. Read back from Jaeger's query API: error and slow traces kept >= 99 % and
 whole, healthy traces within 4 sigma of the share `tracegen plan` predicts, exported spans/s within
 15 % of its prediction at the driven rate. Then the gateways switch to the `incident` mode at
-runtime (active-mode.yaml relinked, SIGHUP: see harness/live_modes.py and the generated runbook)
-while the services keep running with the same PIDs, and healthy traffic is kept at ~100 % once the
-reload is done.
+runtime, exactly as the generated runbook says (active-mode.yaml relinked, SIGHUP: see
+harness/live_modes.py) while the services keep running with the same PIDs, and healthy traffic is
+kept at ~100 % once the reload is done; then back to `baseline`, and the plan's share again.
 
 Needs node/npm and Go (for the collector and Jaeger, built once into ~/.cache/tracegen). Figures
 are printed at the end of the module, also under -q.
@@ -333,20 +333,33 @@ class Switch:
     apps_running: bool
 
 
-@pytest.fixture(scope="module")
-def incident(system, main_run, blueprint, planned, figures) -> Switch:
-    assert INCIDENT in system.collectors.modes, f"checkout.yaml has no {INCIDENT} mode: {system.collectors.modes}"
+def switch_and_run(system: System, mode: str, plan_mode: str | None, counts: dict[str, int], start: int,
+                   seed: int, blueprint: Path, planned: Path, figures: list[str]) -> Switch:
+    """Switch the gateways to `mode` at runtime, then drive `counts` and read what Jaeger kept."""
     apps_before, gateways_before = system.app_pids(), system.collectors.pids()
     started = time.monotonic()
-    system.collectors.switch(INCIDENT)
+    system.collectors.switch(mode)
     reload_s = time.monotonic() - started
-    run = collect(system, f"after switching to {INCIDENT} at runtime",
-                  mixed(INCIDENT_MIX, sum(MAIN_MIX.values()), seed=4711), blueprint)
-    prediction = predict(tracegen_plan(planned, run.rate, INCIDENT), INCIDENT)
-    figures.append(f"switch to {INCIDENT}: every gateway reloaded {reload_s:.1f}s after the SIGHUP")
+    run = collect(system, f"after switching to {mode} at runtime", mixed(counts, start, seed), blueprint)
+    prediction = predict(tracegen_plan(planned, run.rate, plan_mode), plan_mode)
+    figures.append(f"switch to {mode}: every gateway reloaded {reload_s:.1f}s after the SIGHUP")
     figures.extend(figures_of(run, prediction))
     return Switch(run, prediction, reload_s, (apps_before, system.app_pids()),
                   (gateways_before, system.collectors.pids()), system.apps_running())
+
+
+@pytest.fixture(scope="module")
+def incident(system, main_run, blueprint, planned, figures) -> Switch:
+    assert INCIDENT in system.collectors.modes, f"checkout.yaml has no {INCIDENT} mode: {system.collectors.modes}"
+    return switch_and_run(system, INCIDENT, INCIDENT, INCIDENT_MIX, sum(MAIN_MIX.values()), 4711,
+                          blueprint, planned, figures)
+
+
+@pytest.fixture(scope="module")
+def back(system, incident, blueprint, planned, figures) -> Switch:
+    """And back to the blueprint's own policies (`modes/baseline.yaml`), still live."""
+    return switch_and_run(system, live_modes.BASELINE, None, INCIDENT_MIX,
+                          sum(MAIN_MIX.values()) + sum(INCIDENT_MIX.values()), 815, blueprint, planned, figures)
 
 
 # --------------------------------------------------------------------------- the promise
@@ -392,3 +405,15 @@ def test_incident_mode_keeps_healthy_traffic(incident):
         assert run.share(cls) >= KEPT_AT_LEAST, (
             f"{INCIDENT}: kept {len(run.kept(cls))} of {len(run.of(cls))} {cls} traces ({run.share(cls):.1%})")
         assert run.incomplete(cls) == [], f"{INCIDENT}: {cls} traces kept incomplete: {run.incomplete(cls)[:5]}"
+
+
+def test_switching_back_restores_the_baseline_share(back):
+    run = back.run
+    assert back.apps_running and back.app_pids[0] == back.app_pids[1]
+    assert back.gateway_pids[0] == back.gateway_pids[1]
+    for cls in MUST_KEEP:
+        assert run.share(cls) >= KEPT_AT_LEAST, f"kept {len(run.kept(cls))} of {len(run.of(cls))} {cls} traces"
+    n, kept = len(run.of("ok")), len(run.kept("ok"))
+    low, high = binomial_bounds(n, back.prediction.healthy)
+    assert low <= kept <= high, (f"back in {live_modes.BASELINE}: kept {kept} of {n} healthy traces; "
+                                 f"`tracegen plan` predicts {back.prediction.healthy:.1%}, so {low}..{high}")
