@@ -354,13 +354,14 @@ def _env(files: dict[str, str], path: str) -> list[dict]:
 
 
 def test_app_patches_carry_sampler_ratio_and_w3c_propagators(checkout):
-    for env_name, ratio in (("prod", "0.1"), ("staging", "0.25")):
+    # The collector decides (the default strategy): apps record every trace.
+    for env_name in ("prod", "staging"):
         for service in ("checkout", "edge-gateway", "payments"):
             path = f"{env_name}/kubernetes/apps/{service}/otel-env.yaml"
             env = {e["name"]: e.get("value") for e in _env(checkout, path)}
             assert env["OTEL_SERVICE_NAME"] == service
-            assert env["OTEL_TRACES_SAMPLER"] == "parentbased_traceidratio"
-            assert env["OTEL_TRACES_SAMPLER_ARG"] == ratio
+            assert env["OTEL_TRACES_SAMPLER"] == "parentbased_always_on"
+            assert env.get("OTEL_TRACES_SAMPLER_ARG") in (None, "1")
             assert env["OTEL_PROPAGATORS"] == "tracecontext,baggage"
             assert f"deployment.environment.name={env_name}" in env["OTEL_RESOURCE_ATTRIBUTES"]
     payments = {e["name"]: e.get("value") for e in _env(checkout, "prod/kubernetes/apps/payments/otel-env.yaml")}
@@ -368,12 +369,20 @@ def test_app_patches_carry_sampler_ratio_and_w3c_propagators(checkout):
     assert payments["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"   # Java agent 2.x default
 
 
+def _head_ratio(env: dict) -> str:
+    argument = env["OTEL_TRACES_SAMPLER_ARG"]
+    if "=" not in argument:
+        return argument
+    return dict(item.split("=", 1) for item in argument.split(","))["initialSamplingRate"]
+
+
 def test_per_service_rate_and_edge_rate():
     files = render(case_text("namespaces-nginx"))
     cart = {e["name"]: e.get("value") for e in _env(files, "prod/kubernetes/apps/cart/otel-env.yaml")}
     storefront = {e["name"]: e.get("value") for e in _env(files, "prod/kubernetes/apps/storefront/otel-env.yaml")}
-    assert cart["OTEL_TRACES_SAMPLER_ARG"] == "0.05"
-    assert storefront["OTEL_TRACES_SAMPLER_ARG"] == "0.25"
+    # edge_head: the head ratio, or the remote sampler's initial rate where the SDK polls the agent
+    assert _head_ratio(cart) == "0.05"
+    assert _head_ratio(storefront) == "0.25"
     # A comma inside a value would split OTEL_RESOURCE_ATTRIBUTES: it is percent-encoded.
     assert "team.cost_center=retail%2C%20online" in cart["OTEL_RESOURCE_ATTRIBUTES"]
 
@@ -491,7 +500,7 @@ def test_telemetry_references_the_provider_by_name_and_never_an_address(checkout
     telemetry = docs(checkout, "prod/istio/telemetry.yaml")[0]
     assert telemetry["apiVersion"] == "telemetry.istio.io/v1"
     assert telemetry["spec"] == {"tracing": [{"providers": [{"name": "otel-tracing"}],
-                                              "randomSamplingPercentage": 10.0}]}
+                                              "randomSamplingPercentage": 100.0}]}
     text = checkout["prod/istio/telemetry.yaml"]
     assert "otel-agent" not in text and "4317" not in text and "service:" not in text
     values = yaml.safe_load(checkout["prod/istio/istiod-values.yaml"])
@@ -539,6 +548,8 @@ def test_without_gitops_the_readme_installs_the_provider_first():
 
 def test_mesh_sampling_that_starves_tail_sampling_is_an_error():
     def starve(data):
+        # Without an ingress deciding first, Istio's sidecars make the head decision for every trace.
+        data.pop("ingress")
         data["mesh"]["istio"]["sampling_percentage"] = 1
 
     loaded = load_text(edited("checkout", starve), "blueprint.yaml")
@@ -551,7 +562,7 @@ def test_envoy_gateway_traces_to_the_agent_at_the_edge_rate(checkout):
     tracing = proxy["spec"]["telemetry"]["tracing"]
     assert tracing["provider"] == {"type": "OpenTelemetry", "backendRefs": [
         {"name": "otel-agent", "namespace": "observability", "port": 4317}]}
-    assert tracing["samplingFraction"] == {"numerator": 1, "denominator": 4}   # staging edge_rate 0.25
+    assert tracing["samplingFraction"] == {"numerator": 1, "denominator": 1}   # the collector decides
     gateway_class = docs(checkout, "prod/ingress/gatewayclass.yaml")[0]
     assert gateway_class["spec"]["parametersRef"] == {
         "group": "gateway.envoyproxy.io", "kind": "EnvoyProxy", "name": "otel-tracing", "namespace": "ingress"}
