@@ -60,6 +60,16 @@ def test_first_build_writes_artifacts_manifest_and_modes_and_leaves_no_helpers(t
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]          # no staging beside it
 
 
+def test_flushing_to_disk_when_asked_writes_the_same(tmp_path, monkeypatch):
+    import tracegen.writer
+
+    monkeypatch.setattr(tracegen.writer, "SYNC", True)
+    write(FIRST, tmp_path / "a", "bp.yaml")
+    write(FIRST[:2], tmp_path / "a", "bp.yaml")
+    write(FIRST[:2], tmp_path / "b", "bp.yaml")
+    assert files(tmp_path / "a") == files(tmp_path / "b")
+
+
 def test_rebuild_with_nothing_changed_is_unchanged_and_touches_nothing(tmp_path):
     write(FIRST, tmp_path, "bp.yaml")
     before = {p: os.stat(tmp_path / p).st_mtime_ns for p in files(tmp_path)}

@@ -18,6 +18,7 @@ other artifact of the previous build, on disk and in the manifest.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,11 +32,13 @@ from tracegen.writer.manifest import JOURNAL, MANIFEST, Record, entry_of, manife
 
 __all__ = ["MANIFEST", "WriteResult", "manifest_data", "write"]
 
-# Flush the new files to disk before they replace the old ones (and the replacements before the
-# manifest), so a power cut cannot leave an empty file under an artifact's name. One syncfs per
-# phase: an fsync per file made a 30,000-file build several times slower. TRACEGEN_NO_FSYNC=1 skips
-# it (a killed process needs no flush; only a power cut does).
-SYNC = os.environ.get("TRACEGEN_NO_FSYNC") != "1"
+# A killed build needs no flush to disk: every file is old or new, and the journal and manifest
+# (fsynced, they are small) let the next build finish. Only a power cut can leave a new file empty,
+# which the next build then reports as edited by hand. TRACEGEN_FSYNC=1 flushes the file system
+# before the renames and before the manifest (one syncfs each, never an fsync per file), closing
+# that gap; it is off by default because syncfs flushes every file on that file system, which on a
+# busy disk made a 30,000-file build 1.4-1.8x slower (README, Benchmarks).
+SYNC = os.environ.get("TRACEGEN_FSYNC") == "1"
 
 
 @dataclass(frozen=True)
@@ -192,13 +195,12 @@ def write(artifacts: list[Artifact], directory: Path | str, blueprint: str, forc
     except OSError as exc:
         if created:
             _remove_if_empty(root)
-        raise WriteError(f"cannot write {display}: {exc.strerror or exc}") from None
+        raise WriteError(f"cannot write {exc.filename or display}: {exc.strerror or exc}") from None
     except BaseException:
         if created:
             _remove_if_empty(root)
         raise
-    return WriteResult(result.directory, result.written, result.unchanged, result.replaced, result.removed,
-                       notes)
+    return dataclasses.replace(result, notes=notes)
 
 
 def _remove_if_empty(root: Path) -> None:
