@@ -20,7 +20,7 @@ stime from /proc over its turns, divided by the requests answered) with what tha
 of one core at that rate. The playbook's budget: < 5 ms
 p95 and < 2 % CPU added (read here as: added CPU time <= 2 % of one core at the benchmark rate).
 
-    python3 scripts/bench_overhead.py                    # all four languages, ~6-8 minutes on 2 cores
+    python3 scripts/bench_overhead.py                    # all four languages, ~8 minutes on 2 cores (installs cached)
     python3 scripts/bench_overhead.py --languages go,node --duration 10 --format markdown
 
 Dependencies are installed once per content under ${TRACEGEN_CACHE:-~/.cache/tracegen}/bench-overhead/
