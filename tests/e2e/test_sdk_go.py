@@ -7,7 +7,8 @@ helpers exist for the sample (tests/e2e/sdk_apps/go) to use. The sample, built a
 generated module with `go mod tidy` + `go build` + `go vet`, runs three times: without a caller
 (ratio 0: nothing may arrive), with a sampled caller, and with OTEL_CONFIG_FILE pointing at the
 generated declarative configuration; further runs set the standard OTEL_* variables (sampler,
-propagators, service name and resource attributes, OTLP protocol) and check what reaches the receiver.
+propagators, service name and resource attributes, OTLP protocol) and check what reaches the receiver,
+directly and through the real collector (the cached test distribution).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import os
 import re
 import secrets
 import shutil
+import socket
 import subprocess
 import tempfile
 import threading
@@ -30,13 +32,13 @@ import pytest
 import yaml
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
-from tests.e2e.harness.processes import port_free, wait_until
+from tests.e2e.harness.processes import Collector, collector_env, port_free, wait_until
 from tests.e2e.harness.receiver import OtlpReceiver
 from tracegen.blueprint.loader import load_text
 from tracegen.plan.builder import build_plan
 from tracegen.plan.otel_env import resource_attributes_text
 from tracegen.targets import sdk
-from tracegen.toolchain.collector import cache_dir
+from tracegen.toolchain.collector import build_test_distribution, cache_dir
 from tracegen.validators import sdk_go
 from tracegen.versions import SDK_VERSIONS_GO
 
@@ -383,3 +385,62 @@ def test_otlp_http_protobuf_reaches_an_http_receiver(built):
         trace_ids |= {span.trace_id.hex() for rs in request.resource_spans for ss in rs.scope_spans
                       for span in ss.spans}
     assert trace_ids == {trace_id}
+
+
+@pytest.fixture(scope="module")
+def collector(tmp_path_factory, receiver):
+    """The real collector (the cached test distribution) between the Go sample and the receiver:
+    OTLP gRPC and HTTP in, OTLP gRPC out."""
+    work = tmp_path_factory.mktemp("go-collector")
+    grpc_port, http_port, health_port = free_ports(3)
+    config = {
+        "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": f"127.0.0.1:{grpc_port}"},
+                                             "http": {"endpoint": f"127.0.0.1:{http_port}"}}}},
+        "exporters": {"otlp_grpc": {"endpoint": f"127.0.0.1:{RECEIVER_PORT}", "tls": {"insecure": True}}},
+        "processors": {"batch": {"timeout": "200ms"}},
+        "extensions": {"health_check": {"endpoint": f"127.0.0.1:{health_port}"}},
+        "service": {"extensions": ["health_check"], "telemetry": {"metrics": {"level": "none"}},
+                    "pipelines": {"traces": {"receivers": ["otlp"], "processors": ["batch"], "exporters": ["otlp_grpc"]}}},
+    }
+    path = work / "collector.yaml"
+    path.write_text(yaml.safe_dump(config))
+    process = Collector("go-collector", build_test_distribution(), [path], collector_env(work, {}),
+                        work / "collector.log", health_port, 0)
+    process.start()
+    try:
+        yield dict(grpc=f"http://127.0.0.1:{grpc_port}", http=f"http://127.0.0.1:{http_port}")
+    finally:
+        process.stop()
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def test_through_the_real_collector_the_standard_variables_hold(built, receiver, collector):
+    """The same three checks with the real collector in the path (gRPC in, then OTLP/HTTP in for b3)."""
+    via = {"OTEL_EXPORTER_OTLP_ENDPOINT": collector["grpc"]}
+    trace_id, _, header = caller()
+    run_sample(built, f"-parent={header}", env={**via, "OTEL_TRACES_SAMPLER": "always_off"})
+    roots = 200
+    logs = run_sample(built, f"-roots={roots}", env={**via, "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+                                                     "OTEL_TRACES_SAMPLER_ARG": "0.5"})
+    decisions = {line["trace_id"]: line["trace_sampled"] for line in logs if line["msg"] == "root"}
+    sampled = {t for t, on in decisions.items() if on}
+    assert len(decisions) == roots and 58 <= len(sampled) <= 142, len(sampled)   # 6 sd of Binomial(200, .5)
+    wait_until(lambda: sampled <= {s.trace_id for s in receiver.spans()}, 30)
+    assert {s.trace_id for s in receiver.spans() if s.trace_id in decisions} == sampled
+    assert not [s for s in receiver.spans() if s.trace_id == trace_id]     # always_off: nothing, even later
+    logs = run_sample(built, env={"OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+                                  "OTEL_EXPORTER_OTLP_ENDPOINT": collector["http"],
+                                  "OTEL_PROPAGATORS": "b3", "OTEL_TRACES_SAMPLER": "always_on"})
+    produced, consumed = _produced_and_consumed(logs)
+    assert set(produced["headers"]) == {"b3"} and consumed["trace_id"] == produced["trace_id"]
+    wait_until(lambda: any(s.trace_id == produced["trace_id"] and s.kind == KIND_PRODUCER for s in receiver.spans()), 30)
