@@ -61,6 +61,9 @@ def blueprint(sampling: str = "", platform: str | None = None, **vm: str) -> str
 
 
 CASES = {
+    "peak_rps infinite": blueprint().replace("peak_rps: 50", "peak_rps: .inf"),
+    "peak_rps that underflows a division": blueprint().replace("peak_rps: 50", "peak_rps: 1e-308"),
+    "peak_rps that overflows a product": blueprint().replace("peak_rps: 50", "peak_rps: 1e308"),
     "mode named baseline while a mode is active": blueprint(
         sampling="  modes:\n    baseline: {probabilistic_percentage: 100}\n  active_mode: baseline"),
     "host is both gateway and agent": blueprint(gateways="app-1"),

@@ -18,6 +18,7 @@ from tracegen.blueprint.fields import (MULTILINE, Address, ClusterName, Dataset,
 
 SCHEMA_VERSION = 1
 MAX_NUMBER = 10 ** 12
+MIN_NUMBER = 1e-6
 
 NAME = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
 ATTRIBUTE_KEY = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
@@ -34,6 +35,9 @@ class Strict(BaseModel):
         # The planner multiplies these (rps x spans x bytes x seconds): 1e308 overflowed it (exit 70).
         if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
             raise ValueError(f"numbers in a blueprint are at most {MAX_NUMBER:.0e} in size")
+        # ... and 1e-308 underflowed it (a rate divided by it is infinite): tiny numbers are 0 or a typo.
+        if isinstance(value, float) and 0 < abs(value) < MIN_NUMBER:
+            raise ValueError(f"numbers in a blueprint are 0 or at least {MIN_NUMBER:g} in size")
         return value
     # Prose fields that may span lines (never written into generated files).
     _multiline: ClassVar[frozenset[str]] = frozenset()
