@@ -60,3 +60,18 @@ def test_remote_sampler_endpoint_brackets_an_ipv6_export_endpoint():
     service = next(s for s in env.services if s.name == "fulfillment")
     remote = sdk_sampler(env, service)
     assert remote is not None and remote.endpoint.startswith("http://[fd00::7]:")
+
+
+def test_the_gateway_wait_in_site_yml_gets_a_bare_ipv6_address_and_the_port():
+    """site.yml splits each tracegen_gateway_endpoints entry for wait_for; ansible-core's Templar renders it."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar, trust_as_template
+
+    site = yaml.safe_load({a.path: a.content for a in ansible.build(_plan())}["prod/ansible/site.yml"])
+    wait = next(task for play in site for task in play.get("pre_tasks", []) if "ansible.builtin.wait_for" in task)
+    args = wait["ansible.builtin.wait_for"]
+    for endpoint, host in (("[2001:db8::10]:4317", "2001:db8::10"), ("10.0.0.5:4317", "10.0.0.5"),
+                           ("gw-2.example.net:4317", "gw-2.example.net")):
+        templar = Templar(loader=DataLoader(), variables={"item": endpoint})
+        assert templar.template(trust_as_template(args["host"])) == host
+        assert templar.template(trust_as_template(args["port"])) == 4317

@@ -231,7 +231,9 @@ def playbook(env: pm.EnvironmentPlan) -> list[dict]:
     play_roles = play.pop("roles")
     play["pre_tasks"] = [{
         "name": "Wait until the gateways accept connections from this host",
-        "ansible.builtin.wait_for": {"host": "{{ item | regex_replace(':[0-9]+$', '') }}",
+        # host:port with an IPv6 host in brackets (encoding.host_port): wait_for wants the bare address.
+        "ansible.builtin.wait_for": {"host": ("{{ item | regex_replace(':[0-9]+$', '') "
+                                              "| replace('[', '') | replace(']', '') }}"),
                                      "port": "{{ item | regex_replace('^.*:', '') | int }}", "timeout": 60},
         "loop": "{{ tracegen_gateway_endpoints | default([]) }}",
     }]
