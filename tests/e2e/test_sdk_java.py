@@ -74,7 +74,7 @@ def blueprint(http_port: int) -> str:
     orders = data["services"][SERVICE]
     orders["export_endpoint"] = f"http://127.0.0.1:{http_port}"
     orders["messaging"]["consumes"] = [{"system": "rabbitmq", "topic": "order-events"}]
-    data["sampling"]["head"]["services"] = {SERVICE: 0.0}
+    data["sampling"].setdefault("head", {})["services"] = {SERVICE: 0.0}
     return yaml.safe_dump(data, sort_keys=False)
 
 

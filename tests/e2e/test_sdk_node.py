@@ -37,7 +37,7 @@ RESULTS: dict[str, object] = {}
 
 def _ratio(value: float):
     def edit(data: dict) -> None:
-        data["sampling"]["head"]["edge_rate"] = value
+        data.setdefault("sampling", {}).setdefault("head", {})["edge_rate"] = value
     return edit
 
 
