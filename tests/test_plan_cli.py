@@ -59,7 +59,7 @@ def test_checkout_figures_at_the_declared_peak():
     assert v["spans_per_sec"] == 400 * 3 + 300 * 12 + 250 * 15 + 120 * 8 + 280 * 6
     assert v["gateway_spans_per_sec_per_replica"] == v["gateway_spans_per_sec"] / 2
     assert v["exported_spans_per_sec"] < v["spans_per_sec"] * 0.2
-    assert prod["retention"]["healthy"] == pytest.approx(0.1)
+    assert prod["retention"]["healthy"] == pytest.approx(0.1, rel=1e-4)   # the cap hardly binds at the peak
 
 
 def test_rps_scales_the_volumes_not_the_shares():
@@ -68,11 +68,13 @@ def test_rps_scales_the_volumes_not_the_shares():
     assert half["volumes"]["traces_per_sec"] == 200
     assert half["volumes"]["exported_spans_per_sec"] == pytest.approx(
         peak["volumes"]["exported_spans_per_sec"] / 2, rel=1e-5)
-    assert half["retention"] == peak["retention"]
+    same = ("errors", "slow", "coverage")
+    assert {k: half["retention"][k] for k in same} == {k: peak["retention"][k] for k in same}
+    assert half["retention"]["healthy"] == pytest.approx(peak["retention"]["healthy"], rel=1e-4)
     # Above the declared peak the baseline cap holds the healthy volume: the share falls.
     triple = plan_json(CHECKOUT, "--env", "prod", "--rps", "1200")["environments"]["prod"]
     assert triple["retention"]["errors"] == 1.0
-    assert triple["retention"]["healthy"] < 0.05
+    assert triple["retention"]["healthy"] < 0.07      # 3 x the share's picks against a cap of ~1.9 x
 
 
 def test_mode_selects_what_the_top_level_shows():

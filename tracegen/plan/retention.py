@@ -14,6 +14,12 @@ retention from the blueprint.
 
 Volumes assume the declared peaks (`services.*.peak_rps`, `spans_per_request`) and the blueprint's
 `sampling.assumptions`; the share of a class is independent of traffic except where a cap bites.
+
+A cap is a limiter per replica that admits traces while the second's spans stay below it (the
+collector's rate_limiting policy before 0.160 counts in 1-second windows; 0.160's token bucket refills
+the cap every second and holds two, so it admits at least as much). Traces do not arrive evenly: the
+share's picks in one second are Poisson, and the model counts what the limiter drops in the seconds
+that bring more than it admits, so a cap costs retention below the mean as well as above it.
 """
 
 from __future__ import annotations
@@ -30,7 +36,8 @@ from tracegen.plan.sampling_model import (DEFAULT_MODE, Assumptions, Backend, Mo
 COLLECTOR, EDGE_HEAD = "collector", "edge_head"
 EDGE_HEAD_RATE = 0.1          # the playbook's edge head rate, the edge_head strategy's default
 BUFFER_HEADROOM = 2.0         # num_traces holds two decision waits of new traces (bursts, late spans)
-CAP_HEADROOM = 1.2            # auto baseline cap: the share's volume at the declared peak plus 20 %
+CAP_HEADROOM = 1.2            # auto baseline cap: the share's volume at the declared peak plus 20 %,
+CAP_SIGMAS = 4.0              # and never below mean + 4 sqrt(mean) + 1 picks a second (Poisson bursts)
 MIN_NUM_TRACES = 1000
 DEFAULT_POLICY_RATE = 0.01    # share of traces an attribute-style policy matches, unless assumed otherwise
 BASELINE_TYPES = ("probabilistic", "rate_limit")
@@ -90,6 +97,11 @@ def roots(bp: bm.Blueprint) -> dict[str, float]:
 
 def peak_spans_per_sec(bp: bm.Blueprint) -> float:
     return sum(s.peak_rps * s.spans_per_request for s in bp.services.values())
+
+
+def spans_per_trace(bp: bm.Blueprint) -> float:
+    peak_roots = sum(roots(bp).values())
+    return peak_spans_per_sec(bp) / peak_roots if peak_roots else 0.0
 
 
 # --------------------------------------------------------------------------- the head chain
@@ -201,20 +213,51 @@ class _Load:
     spans_per_sec: float
 
 
-def _baseline(policies: tuple[pm.Policy, ...], load: _Load, cap: float | None) -> float:
-    """Share of traces matching no filter policy that the tail keeps: probabilistic shares (each
-    limited by the cap) and rate_limit policies (each keeps up to its spans/s of any trace)."""
-    missed = 1.0
+# --------------------------------------------------------------------------- what a cap drops
+def traces_per_window(cap: float, trace_spans: float) -> int:
+    """Traces a limiter admits in one second: it takes one while the second's spans, that trace's
+    included, stay below the cap as emitted (a whole number of spans)."""
+    if trace_spans <= 0:
+        return 0
+    return max(0, math.ceil(math.ceil(cap) / trace_spans) - 1)
+
+
+def poisson_excess(mean: float, limit: int) -> float:
+    """E[max(0, N - limit)] for N ~ Poisson(mean): arrivals in one second beyond what is admitted.
+    Terms beyond 12 standard deviations (probability < 1e-30) are left out."""
+    if mean <= 0:
+        return 0.0
+    width = 12 * math.sqrt(mean) + 30
+    top = math.ceil(mean + width)
+    start = max(limit + 1, math.floor(mean - width))
+    log_mean = math.log(mean)
+    return sum((j - limit) * math.exp(j * log_mean - mean - math.lgamma(j + 1)) for j in range(start, top + 1))
+
+
+def cap_loss(picks_per_sec: float, cap: float, trace_spans: float) -> float:
+    """Share of a capped policy's picks its limiter drops: the expected excess over what one second
+    admits, over the mean, with the picks of a second Poisson."""
+    if picks_per_sec <= 0:
+        return 0.0
+    return min(1.0, poisson_excess(picks_per_sec, traces_per_window(cap, trace_spans)) / picks_per_sec)
+
+
+def _baseline_shares(policies: tuple[pm.Policy, ...], load: _Load, cap: float | None) -> dict[str, float]:
+    """Share of all traces each baseline policy keeps: a probabilistic share less what its own
+    limiter drops (the tail evaluates every policy, so it sees the share's picks of every class), a
+    rate_limit policy up to its spans/s of any trace."""
+    trace_spans = load.spans_per_sec / load.traces_per_sec if load.traces_per_sec > 0 else 0.0
+    shares = {}
     for policy in policies:
         if policy.type == "probabilistic":
             share = float(policy.get("percentage")) / 100
-            if cap is not None and share > 0 and load.spans_per_sec > 0:
-                share = min(share, cap / load.spans_per_sec)
-            missed *= 1 - share
+            if cap is not None:
+                share *= 1 - cap_loss(share * load.traces_per_sec, cap, trace_spans)
+            shares[policy.name] = share
         elif policy.type == "rate_limit":
             limit = float(policy.get("spans_per_second"))
-            missed *= 1 - (min(1.0, limit / load.spans_per_sec) if load.spans_per_sec > 0 else 1.0)
-    return 1 - missed
+            shares[policy.name] = min(1.0, limit / load.spans_per_sec) if load.spans_per_sec > 0 else 1.0
+    return shares
 
 
 def _tail_retention(bp: bm.Blueprint, policies: tuple[pm.Policy, ...], load: _Load, cap: float | None,
@@ -222,7 +265,8 @@ def _tail_retention(bp: bm.Blueprint, policies: tuple[pm.Policy, ...], load: _Lo
     """Retention per class and the share of recorded traces the tail keeps overall."""
     if not policies:
         return Retention(coverage, coverage, coverage, coverage), 1.0
-    base = _baseline(policies, load, cap)
+    shares = _baseline_shares(policies, load, cap)
+    base = 1 - math.prod(1 - share for share in shares.values())
     errors = 1.0 if any(p.type == "errors" for p in policies) else base
     slow = 1.0 if any(keeps_slow(p) for p in policies) else base
     classes = []
@@ -234,7 +278,7 @@ def _tail_retention(bp: bm.Blueprint, policies: tuple[pm.Policy, ...], load: _Lo
         unmatched *= 1 - _match_rate(bp, policy)
     for policy in policies:
         if policy.type == "probabilistic":
-            classes.append((policy.name, coverage * float(policy.get("percentage")) / 100))
+            classes.append((policy.name, coverage * shares[policy.name]))
     kept = (1 - unmatched) + unmatched * base
     return Retention(errors * coverage, slow * coverage, base * coverage, coverage, tuple(classes)), kept
 
@@ -264,7 +308,11 @@ def baseline_cap(bp: bm.Blueprint, replicas: int, coverage: float) -> tuple[str,
     peak = peak_spans_per_sec(bp) * coverage * share
     if peak <= 0:
         return None   # no declared peak (peak_rps, spans_per_request) to size it from: not capped
-    return "spans", max(1.0, peak * CAP_HEADROOM / replicas)
+    # At the peak the cap binds with negligible probability: the share's picks in one second of one
+    # replica are Poisson, so it admits their mean + 4 standard deviations + 1 (cap_loss: < 1e-4).
+    picks = sum(roots(bp).values()) * coverage * share / replicas
+    bursts = (picks + CAP_SIGMAS * math.sqrt(picks) + 1) * spans_per_trace(bp)
+    return "spans", max(1.0, peak * CAP_HEADROOM / replicas, bursts)
 
 
 def cap_spans(cap: tuple[str, float] | None, span_bytes: int) -> float | None:
@@ -293,9 +341,9 @@ def evaluate(view: EnvironmentView, tier: SamplingTier, rps: float | None = None
     coverage = sum(s.keeps * s.weight for s in chain if s.kind == "head")   # every root has one
     rps = peak_roots if rps is None else rps
     scale = rps / peak_roots if peak_roots else 0.0
-    spans_per_trace = peak_spans_per_sec(bp) / peak_roots if peak_roots else 0.0
+    trace_spans = spans_per_trace(bp)
     recorded_traces = rps * coverage
-    recorded_spans = recorded_traces * spans_per_trace
+    recorded_spans = recorded_traces * trace_spans
     replicas = max(1, tier.replicas)
     load = _Load(recorded_traces / replicas, recorded_spans / replicas)
     on = tail_on(bp)
@@ -313,7 +361,7 @@ def evaluate(view: EnvironmentView, tier: SamplingTier, rps: float | None = None
             gateway_spans_per_sec=recorded_spans, gateway_spans_per_sec_per_replica=recorded_spans / replicas,
             exported_spans_per_sec=exported,
             backends=tuple(Backend(b, exported, exported * span_bytes * 86400 / 1e9) for b in view.backends()),
-            num_traces=buffer, tail_buffer_bytes=int(buffer * spans_per_trace * span_bytes),
+            num_traces=buffer, tail_buffer_bytes=int(buffer * trace_spans * span_bytes),
             memory_limit_bytes=tier.memory_limit_bytes, baseline_cap_spans_per_sec=mode_cap)
         modes.append(ModeModel(name, policies, retention, volumes))
     chain.append(Stage("agent", "forward", 1.0, "the node-local agent forwards every span (by trace ID)"))
@@ -330,7 +378,7 @@ def evaluate(view: EnvironmentView, tier: SamplingTier, rps: float | None = None
         modes=tuple(modes), targets=Targets(targets.errors, targets.slow, targets.coverage,
                                             targets.healthy_min, targets.healthy_max),
         assumptions=Assumptions(bp.sampling.assumptions.error_rate, bp.sampling.assumptions.slow_rate,
-                                bp.sampling.assumptions.span_bytes), spans_per_trace=spans_per_trace, replicas=replicas,
+                                bp.sampling.assumptions.span_bytes), spans_per_trace=trace_spans, replicas=replicas,
         decision_wait_s=bm.duration_seconds(tail.decision_wait) if on else None)
 
 
