@@ -17,6 +17,10 @@ class Language:
     # True: the bootstrap builds propagators in code, so any other is refused (TG001). False: the
     # SDK reads OTEL_PROPAGATORS itself, and an unprovided one is only noted in the README.
     refuses_other_propagators: bool = False
+    # CPU the generated bootstrap adds per request when it records every trace, in microseconds,
+    # measured against the same app uninstrumented by scripts/bench_overhead.py (README, "Overhead of
+    # recording every trace"); the plan warns where it breaks the playbook's CPU budget.
+    recording_cpu_us: float | None = None
 
     @property
     def template_dir(self) -> str:

@@ -5,6 +5,7 @@ from tracegen.languages.base import Language
 
 LANGUAGE = Language(
     name="go",
+    recording_cpu_us=55,
     summary="Go SDK (otlptracegrpc), tracing package",
     otlp_protocol="grpc",
     propagators=frozenset({"tracecontext", "baggage", "b3", "b3multi", "jaeger"}),

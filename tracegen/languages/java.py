@@ -3,5 +3,6 @@ agent reads OTEL_PROPAGATORS itself; these propagators are built into it."""
 
 from tracegen.languages.base import Language
 
-LANGUAGE = Language(name="java", summary="Java agent 2.x", otlp_protocol="http/protobuf",
+LANGUAGE = Language(name="java", recording_cpu_us=165,
+                    summary="Java agent 2.x", otlp_protocol="http/protobuf",
                     propagators=frozenset({"tracecontext", "baggage", "b3", "b3multi", "jaeger", "ottrace", "xray"}))

@@ -3,5 +3,6 @@ its autoconfiguration (the bootstrap adds the b3/jaeger packages when they are n
 
 from tracegen.languages.base import Language
 
-LANGUAGE = Language(name="node", summary="OpenTelemetry JS 2.x SDK", otlp_protocol="grpc",
+LANGUAGE = Language(name="node", recording_cpu_us=150,
+                    summary="OpenTelemetry JS 2.x SDK", otlp_protocol="grpc",
                     propagators=frozenset({"tracecontext", "baggage", "b3", "b3multi", "jaeger"}))

@@ -3,5 +3,6 @@ autoconfiguration (the requirements add the b3/jaeger packages when they are nam
 
 from tracegen.languages.base import Language
 
-LANGUAGE = Language(name="python", summary="opentelemetry-python SDK", otlp_protocol="grpc",
+LANGUAGE = Language(name="python", recording_cpu_us=250,
+                    summary="opentelemetry-python SDK", otlp_protocol="grpc",
                     propagators=frozenset({"tracecontext", "baggage", "b3", "b3multi", "jaeger"}))

@@ -11,6 +11,7 @@ from dataclasses import replace
 from tracegen.blueprint.loader import EnvironmentView, LoadedBlueprint
 from tracegen.errors import UsageError
 from tracegen.plan import model as pm
+from tracegen.plan import overhead
 from tracegen.plan import retention as rt
 from tracegen.plan.builder import sampling_tier
 
@@ -90,7 +91,12 @@ def _volumes(value: rt.Volumes) -> dict:
     }
 
 
-def environment_data(env: pm.EnvironmentPlan, model: rt.SamplingModel, mode: str | None = None) -> dict:
+def _peaks(loaded: LoadedBlueprint) -> dict[str, float]:
+    return {name: service.peak_rps for name, service in loaded.blueprint.services.items()}
+
+
+def environment_data(env: pm.EnvironmentPlan, model: rt.SamplingModel, mode: str | None = None,
+                     peaks: dict[str, float] | None = None) -> dict:
     chosen = model.of(_mode(model, mode))
     tail = env.tail_sampling
     return {
@@ -117,13 +123,17 @@ def environment_data(env: pm.EnvironmentPlan, model: rt.SamplingModel, mode: str
             "replicas": model.replicas, "decision_wait_s": tail.decision_wait_s, "num_traces": tail.num_traces,
             "expected_new_traces_per_sec": tail.expected_new_traces_per_sec,
             "tracestate_thresholds": tail.tracestate_thresholds},
+        "overhead_warnings": [{"service": w.service, "language": w.language,
+                               "cpu_us_per_request": w.cpu_us_per_request,
+                               "cores_at_peak": _round(w.cores_at_peak), "message": w.text()}
+                              for w in overhead.warnings(env, peaks or {})],
     }
 
 
 def render_json(loaded: LoadedBlueprint, plan: pm.Plan, env: str | None = None, mode: str | None = None,
                 rps: float | None = None, assume: dict[str, float] | None = None) -> str:
     data = {"blueprint": plan.blueprint_name, "rps": rps,
-            "environments": {e.name: environment_data(e, m, mode)
+            "environments": {e.name: environment_data(e, m, mode, _peaks(loaded))
                              for e, m in models(loaded, plan, env, rps, assume)}}
     return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
@@ -143,7 +153,7 @@ def _slow_label(policies: tuple[pm.Policy, ...]) -> str:
 
 
 def environment_text(env: pm.EnvironmentPlan, model: rt.SamplingModel, mode: str | None = None,
-                     rps: float | None = None) -> str:
+                     rps: float | None = None, peaks: dict[str, float] | None = None) -> str:
     chosen = model.of(_mode(model, mode))
     r, v, t = chosen.retention, chosen.volumes, model.targets
     lines = [f"{env.blueprint_name} / {env.name}: strategy {model.strategy}, mode {chosen.name}"
@@ -193,12 +203,16 @@ def environment_text(env: pm.EnvironmentPlan, model: rt.SamplingModel, mode: str
             mr = m.retention
             lines.append(f"  {mark}{m.name:<22} {rt.pct(mr.errors):>7}  {rt.pct(mr.slow):>7}  {rt.pct(mr.healthy):>7}  "
                          f"{rt.pct(mr.coverage):>7}  {_n(m.volumes.exported_spans_per_sec):>10}")
+    costly = overhead.warnings(env, peaks or {})
+    if costly:
+        lines += ["", "Warnings (application overhead):"] + [f"  {w.text()}" for w in costly]
     return "\n".join(lines) + "\n"
 
 
 def render_text(loaded: LoadedBlueprint, plan: pm.Plan, env: str | None = None, mode: str | None = None,
                 rps: float | None = None, assume: dict[str, float] | None = None) -> str:
-    return "\n".join(environment_text(e, m, mode, rps) for e, m in models(loaded, plan, env, rps, assume))
+    return "\n".join(environment_text(e, m, mode, rps, _peaks(loaded))
+                     for e, m in models(loaded, plan, env, rps, assume))
 
 
 def render(loaded: LoadedBlueprint, plan: pm.Plan, fmt: str, env: str | None = None, mode: str | None = None,
