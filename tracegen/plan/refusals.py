@@ -22,6 +22,11 @@ from tracegen.plan import model as pm
 # The sampling mode the collector target adds for "the blueprint's own policies" when a mode is
 # active (collector/modes/baseline.yaml); a blueprint mode may not take its name.
 BASELINE_MODE = "baseline"
+RESERVED_MODES = {
+    BASELINE_MODE: "collector/modes/baseline.yaml holds the policies without any mode",
+    "default": "the plan and sampling-strategies/default.json name the policies without any mode so",
+    "active": "sampling-strategies/active.json is the file the agents serve",
+}
 # Names become file and directory names (host_vars/<host>.yml, sdk/<service>/, <environment>/):
 # Linux allows 255 bytes per name; leave room for suffixes.
 MAX_NAME_BYTES = 200
@@ -138,12 +143,14 @@ def capped_part_names(view: EnvironmentView) -> Iterator[Refusal]:
 
 
 def reserved_mode(view: EnvironmentView) -> Iterator[Refusal]:
-    """`baseline` is the overlay that returns to the blueprint's own policies, written beside every
-    environment's modes (the runbook switches back to it)."""
-    if BASELINE_MODE in view.blueprint.sampling.modes:
-        yield Refusal(("sampling", "modes", BASELINE_MODE),
-                      f"the sampling mode name '{BASELINE_MODE}' is reserved for the policies without any "
-                      "mode (collector/modes/baseline.yaml); rename the mode", view.name)
+    """Mode names become file names beside names tracegen writes itself: `baseline` is the overlay
+    that returns to the blueprint's own policies (collector/modes/baseline.yaml, which the runbook
+    switches back to), `default` the plan's and the remote-sampling strategies' name for those same
+    policies (sampling-strategies/default.json), `active` the strategies file the agents serve."""
+    for name, why in RESERVED_MODES.items():
+        if name in view.blueprint.sampling.modes:
+            yield Refusal(("sampling", "modes", name),
+                          f"the sampling mode name '{name}' is reserved ({why}); rename the mode", view.name)
 
 
 def propagators(view: EnvironmentView) -> Iterator[Refusal]:
