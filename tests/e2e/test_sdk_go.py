@@ -444,3 +444,16 @@ def test_through_the_real_collector_the_standard_variables_hold(built, receiver,
     produced, consumed = _produced_and_consumed(logs)
     assert set(produced["headers"]) == {"b3"} and consumed["trace_id"] == produced["trace_id"]
     wait_until(lambda: any(s.trace_id == produced["trace_id"] and s.kind == KIND_PRODUCER for s in receiver.spans()), 30)
+
+
+def test_otlp_grpc_headers_and_traces_endpoint_come_from_the_environment(built, receiver):
+    """otlptracegrpc reads OTEL_EXPORTER_OTLP_HEADERS itself (percent-decoded); the per-signal
+    endpoint wins over the general one (which here points nowhere)."""
+    trace_id, _, header = caller()
+    tenant = f"t {secrets.token_hex(4)}"
+    run_sample(built, f"-parent={header}", env={
+        "OTEL_EXPORTER_OTLP_HEADERS": f"x-tenant={tenant.replace(' ', '%20')}",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"http://127.0.0.1:{RECEIVER_PORT}"})
+    wait_until(lambda: any(s.trace_id == trace_id for s in receiver.spans()), 20)
+    assert tenant in receiver.header_values("x-tenant")
