@@ -33,11 +33,11 @@ from tracegen.writer.manifest import JOURNAL, MANIFEST, Record, entry_of, manife
 __all__ = ["MANIFEST", "WriteResult", "manifest_data", "write"]
 
 # A killed build needs no flush to disk: every file is old or new, and the journal and manifest
-# (fsynced, they are small) let the next build finish. Only a power cut can leave a new file empty,
-# which the next build then reports as edited by hand. TRACEGEN_FSYNC=1 flushes the file system
-# before the renames and before the manifest (one syncfs each, never an fsync per file), closing
-# that gap; it is off by default because syncfs flushes every file on that file system, which on a
-# busy disk made a 30,000-file build 1.4-1.8x slower (README, Benchmarks).
+# let the next build finish. Only a power cut can leave a new file empty, which the next build then
+# reports as edited by hand. TRACEGEN_FSYNC=1 closes that gap: the journal and manifest are fsynced
+# and the file system is flushed before the renames and before the manifest (one syncfs each, never
+# an fsync per file). It is off by default because syncfs flushes every file on that file system,
+# which on a busy disk made a 30,000-file build 1.4-1.8x slower (README, Benchmarks).
 SYNC = os.environ.get("TRACEGEN_FSYNC") == "1"
 
 
@@ -128,7 +128,7 @@ def _refuse(plan: _Plan, display: Path, force: bool) -> None:
 
 
 def _commit(tree: Tree, plan: _Plan, manifest: str, faults: Faults) -> None:
-    tree.write_atomically(JOURNAL, manifest.encode())
+    tree.write_atomically(JOURNAL, manifest.encode(), SYNC)
     faults.reached("journal")
     temps = []
     try:
@@ -151,7 +151,7 @@ def _commit(tree: Tree, plan: _Plan, manifest: str, faults: Faults) -> None:
         if SYNC:
             tree.sync_all()
         faults.reached("manifest")
-        tree.write_atomically(MANIFEST, manifest.encode())
+        tree.write_atomically(MANIFEST, manifest.encode(), SYNC)
         faults.reached("committed")
         tree.remove(JOURNAL)
 

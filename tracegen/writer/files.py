@@ -145,9 +145,10 @@ class Tree:
     def replace(self, temp: Path, rel: str) -> None:
         os.replace(temp, self.root / rel)
 
-    def write_atomically(self, rel: str, data: bytes) -> None:
-        self.replace(self.write_temp(rel, data, 0o644, sync=True), rel)
-        self.sync_dir(parent_of(rel))
+    def write_atomically(self, rel: str, data: bytes, sync: bool) -> None:
+        self.replace(self.write_temp(rel, data, 0o644, sync), rel)
+        if sync:
+            self.sync_dir(parent_of(rel))
 
     def remove(self, rel: str) -> None:
         (self.root / rel).unlink(missing_ok=True)
