@@ -257,3 +257,16 @@ def test_no_declared_peak_means_no_automatic_cap():
     assert env.sampling.volumes.baseline_cap_spans_per_sec is None
     assert all("cap_spans_per_second" not in dict(p.params) for p in env.tail_sampling.policies)
     assert env.sampling.retention.healthy == pytest.approx(0.10)
+
+
+def test_the_healthy_band_allows_a_share_on_its_edge_to_lose_a_little_to_the_cap():
+    from types import SimpleNamespace
+
+    from tracegen.plan.retention import healthy_band
+
+    targets = SimpleNamespace(healthy_min=0.05, healthy_max=0.10)
+    assert healthy_band(0.05 * (1 - 1e-5), targets) == 0      # cap_loss of a 5 % share: on target
+    assert healthy_band(0.049, targets) == -1
+    assert healthy_band(0.075, targets) == 0
+    assert healthy_band(0.1001, targets) == 0
+    assert healthy_band(0.11, targets) == 1

@@ -166,7 +166,7 @@ def environment_text(env: pm.EnvironmentPlan, model: rt.SamplingModel, mode: str
     rows = [("errors", r.errors, f">= {rt.pct(t.errors)}", r.errors >= t.errors - 1e-9),
             (_slow_label(chosen.policies), r.slow, f">= {rt.pct(t.slow)}", r.slow >= t.slow - 1e-9),
             ("healthy", r.healthy, f"{rt.pct(t.healthy_min)}-{rt.pct(t.healthy_max)}",
-             t.healthy_min - 1e-6 <= r.healthy <= t.healthy_max + 1e-6),
+             rt.healthy_band(r.healthy, t) == 0),
             ("coverage", r.coverage, f">= {rt.pct(t.coverage)}", r.coverage >= t.coverage - 1e-9)]
     for name, value, target, ok in rows:
         lines.append(f"  {name:<26} {rt.pct(value):>8}  {target:<10} {_verdict(ok)}")

@@ -75,6 +75,20 @@ def mesh_percentage(bp: bm.Blueprint) -> float | None:
     return round(edge_rate(bp) * 100, 6)
 
 
+# The healthy band is a cost and baseline guide, not a promise: a share that sits on its edge and
+# loses a few thousandths of itself to the baseline cap's bursts (cap_loss) is still on target.
+HEALTHY_BAND_SLACK = 0.005
+
+
+def healthy_band(healthy: float, targets) -> int:
+    """-1 below `targets.healthy_min`, 1 above `healthy_max`, 0 inside (with relative slack)."""
+    if healthy < targets.healthy_min * (1 - HEALTHY_BAND_SLACK):
+        return -1
+    if healthy > targets.healthy_max * (1 + HEALTHY_BAND_SLACK):
+        return 1
+    return 0
+
+
 def pct(share: float) -> str:
     value = share * 100
     text = f"{value:.3g}" if value < 10 else f"{value:.4g}" if value < 100 else f"{value:.0f}"

@@ -30,13 +30,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tracegen.blueprint.loader import LoadedBlueprint
-from tracegen.plan.retention import pct
+from tracegen.plan.retention import healthy_band, pct
 from tracegen.standards.finding import Hit, Severity
 from tracegen.standards.rules._common import sampling_models
 
 NAME = "sampling.healthy-share"
 SEVERITY = Severity.WARNING
-EPSILON = 1e-6
 
 
 def check(loaded: LoadedBlueprint) -> Iterator[Hit]:
@@ -44,11 +43,11 @@ def check(loaded: LoadedBlueprint) -> Iterator[Hit]:
         healthy, targets = model.retention.healthy, model.targets
         band = f"target {pct(targets.healthy_min)}-{pct(targets.healthy_max)}"
         rate_limits = [p.name for p in model.of().policies if p.type == "rate_limit"]
-        if healthy < targets.healthy_min - EPSILON:
+        if healthy_band(healthy, targets) < 0:
             yield Hit(("sampling", "tail", "policies"),
                       f"healthy traffic is kept at {pct(healthy)} ({band}): add or raise a baseline, e.g. "
                       "{name: baseline, type: probabilistic, percentage: 10}", environment=env)
-        elif healthy > targets.healthy_max + EPSILON:
+        elif healthy_band(healthy, targets) > 0:
             why = (f"rate_limit policy {rate_limits[0]} keeps up to its spans/s of any trace (a sibling policy adds "
                    "traces, it does not cap them; use sampling.tail.baseline_cap)" if rate_limits else
                    "lower the probabilistic share" if model.of().policies else
