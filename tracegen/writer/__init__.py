@@ -60,7 +60,7 @@ class _Plan:
     """What a build will do, decided before anything is touched."""
 
     final: list[dict]              # the new manifest's entries
-    writes: list[tuple[str, bytes, int]]
+    writes: list[tuple[Artifact, int]]     # with the mode; bytes are encoded again when written (memory)
     removes: list[str]
     foreign: list[str]             # files tracegen did not write where it must write one
     edited: list[str]              # files tracegen wrote that were changed since (or unreadable records)
@@ -84,7 +84,7 @@ def _decide(tree: Tree, record: Record, artifacts: list[Artifact], partial: bool
                 plan.foreign.append(artifact.path)
             elif found.sha256 not in known:
                 plan.edited.append(artifact.path)
-        plan.writes.append((artifact.path, data, mode))
+        plan.writes.append((artifact, mode))
     for path in sorted(record.paths() - produced):
         if partial:
             entry = _retained(tree, record, path)
@@ -132,8 +132,8 @@ def _commit(tree: Tree, plan: _Plan, manifest: str, faults: Faults) -> None:
     faults.reached("journal")
     temps = []
     try:
-        for path, data, mode in plan.writes:
-            temps.append((tree.write_temp(path, data, mode), path))
+        for artifact, mode in plan.writes:
+            temps.append((tree.write_temp(artifact.path, artifact.content.encode(), mode), artifact.path))
             faults.reached("temp")
         if SYNC and temps:
             tree.sync_all()
@@ -171,7 +171,7 @@ def _locked_write(root: Path, display: Path, artifacts: list[Artifact], blueprin
         return WriteResult(display, len(artifacts), unchanged=True)
     _commit(tree, plan, manifest, faults)
     tree.prune({parent_of(p) for p in plan.removes + cleaned} | {parent_of(p) for p in record.journal})
-    return WriteResult(display, len(artifacts), unchanged=False, replaced=[p for p, _, _ in plan.writes],
+    return WriteResult(display, len(artifacts), unchanged=False, replaced=[a.path for a, _ in plan.writes],
                        removed=plan.removes)
 
 
