@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Benchmark tracegen against the disk's own floor: for synthetic estates of growing size (services
 x 3 environments), time `tracegen check` and `tracegen build` (as users run it, and with
-TRACEGEN_NO_FSYNC=1, the writer's per-file fsync off) next to `cp -r` of the build's own output and a
-plain Python loop writing the same files (neither syncs), print the ratios and peak RSS, and fit how
-cost grows with services. Prints figures; asserts nothing (speed belongs here, not in tests).
+TRACEGEN_FSYNC=1, the writer flushing the file system before its renames) next to `cp -r` of the
+build's own output and a plain Python loop writing the same files (neither flushes), print the
+ratios and peak RSS, and fit how cost grows with services. Prints figures; asserts nothing (speed belongs here, not in tests).
 
     python3 scripts/bench_build.py [--services 100 1000 10000] [--repeat 3] [--repeat-largest 1]
                                    [--fsync-up-to 1000] [--dir /tmp]
@@ -140,10 +140,10 @@ def measure(services: int, repeat: int, work: Path, fsync: bool = True) -> Row:
         for directory in (out, copy_dir, loop_dir):
             shutil.rmtree(directory, ignore_errors=True)
         row.add("check", run(tracegen + ["check", str(blueprint)]))
-        if fsync:
-            row.add("build", run(tracegen + ["build", str(blueprint), "-o", str(out)]))
+        if fsync:   # "build": flushed (TRACEGEN_FSYNC=1); "nosync": the default build
+            row.add("build", run(tracegen + ["build", str(blueprint), "-o", str(out)], {"TRACEGEN_FSYNC": "1"}))
             shutil.rmtree(out)
-        row.add("nosync", run(tracegen + ["build", str(blueprint), "-o", str(out)], {"TRACEGEN_NO_FSYNC": "1"}))
+        row.add("nosync", run(tracegen + ["build", str(blueprint), "-o", str(out)]))
         row.add("cp", run(["cp", "-r", str(out), str(copy_dir)]))
         loop = run([sys.executable, "-c", PYTHON_LOOP, str(out), str(loop_dir)])
         row.add("loop", Run(float(loop.stdout), loop.cpu, loop.rss_mib))
@@ -167,9 +167,9 @@ def exponent(sizes: list[float], values: list[float]) -> float:
 
 
 def header() -> list[str]:
-    return [f"{'services':>8}{'files':>8}{'MiB':>6}{'check s':>9}{'cpu':>6}{'build s':>9}{'cpu':>7}"
-             f"{'no fsync':>9}{'cpu':>7}{'cp -r s':>9}{'cpu':>6}{'py loop s':>10}{'build/cp':>9}{'no fsync':>9}"
-             f"{'build/loop':>11}{'RSS MiB':>9}{'runs':>5}",
+    return [f"{'services':>8}{'files':>8}{'MiB':>6}{'check s':>9}{'cpu':>6}{'fsync s':>9}{'cpu':>7}"
+             f"{'build s':>9}{'cpu':>7}{'cp -r s':>9}{'cpu':>6}{'py loop s':>10}{'fsync/cp':>9}{'build/cp':>9}"
+             f"{'fsync/loop':>11}{'RSS MiB':>9}{'runs':>5}",
              f"{'':>20}(seconds: wall, then user+sys CPU, medians of the runs; RSS: peak of check or build)"]
 
 
@@ -190,7 +190,7 @@ def report(rows: list[Row]) -> str:
     if len(rows) >= 2:
         sizes = [row.services for row in rows]
         measures = {"check": lambda r: r.seconds("check"), "check cpu": lambda r: r.cpu("check"),
-                    "build (no fsync)": lambda r: r.seconds("nosync"), "its cpu": lambda r: r.cpu("nosync"),
+                    "build": lambda r: r.seconds("nosync"), "its cpu": lambda r: r.cpu("nosync"),
                     "its RSS": lambda r: r.rss("nosync")}
         growth = ", ".join(f"{name} {exponent(sizes, [measure(row) for row in rows]):.2f}"
                            for name, measure in measures.items())
@@ -207,7 +207,7 @@ def targets(rows: list[Row]) -> list[str]:
     lines = []
     at_1000 = next((row for row in rows if row.services == 1000), None)
     if at_1000:
-        ratio = at_1000.seconds("build") / at_1000.seconds("cp")
+        ratio = at_1000.seconds("nosync") / at_1000.seconds("cp")   # the build as users run it
         lines.append(f"target build <= {TARGET_RATIO:g}x cp -r at 1,000 services: {ratio:.1f}x, "
                      f"{verdict(ratio <= TARGET_RATIO)}")
         seconds = at_1000.seconds("check")
@@ -232,7 +232,7 @@ def main() -> None:
     parser.add_argument("--repeat-largest", type=int, default=1,
                         help="runs for the largest estate (10,000 services take minutes per build)")
     parser.add_argument("--fsync-up-to", type=int, default=None,
-                        help="build larger estates only with TRACEGEN_NO_FSYNC=1 (300,000 fsyncs take long)")
+                        help="no TRACEGEN_FSYNC=1 build for larger estates (flushing 300,000 files takes long)")
     parser.add_argument("--dir", type=Path, default=None,
                         help="where to build and copy (the disk being measured); a temporary directory by default")
     args = parser.parse_args()
