@@ -79,6 +79,10 @@ CASES = {
     "datadog intake without its path (the exporter would append /v1/traces)": blueprint().replace(
         "backends:\n", "backends:\n  dd:\n    type: datadog\n    endpoint: https://trace.agent.datadoghq.com\n"
                        "    api_key: ${env:DD_API_KEY}\n    headers: {dd-otlp-source: shop}\n"),
+    "gateway listed twice (two replicas counted for one host)": blueprint(gateways="gw-1, gw-1"),
+    "gateway and agent are one host spelt differently": blueprint(gateways="App-1."),
+    "two spellings of one agent host (host_vars files collide)": blueprint(hosts="app-1, APP-1"),
+    "host named like Ansible's implicit group": blueprint(hosts="app-1, all"),
     "tail sampling on a DaemonSet without gateways": blueprint(
         platform="      kubernetes: {cluster: prod}").replace(
         "sampling:\n", "topology:\n  gateway: {enabled: false}\nsampling:\n"),

@@ -385,3 +385,30 @@ def test_numbers_beyond_any_real_quantity_are_schema_errors(number):
     error = error_of(text)
     assert "at most 1e+12" in error.message or "greater than or equal to 0" in error.message
     assert error.line == text.splitlines().index(f"    peak_rps: {number}") + 1
+
+
+# ------------------------------------------------------------------ found by the adversarial review
+def test_text_that_is_not_utf8_is_refused_at_its_line_and_column(tmp_path):
+    path = tmp_path / "bp.yaml"
+    path.write_bytes("name: \u00e9t\u00e9\nteam: platf\u00e9\n".encode("utf-8").replace(b"platf\xc3\xa9", b"platf\xe9"))
+    with pytest.raises(BlueprintError) as info:
+        load(path)
+    assert (info.value.line, info.value.column) == (2, 12)
+
+
+def test_a_collector_version_with_thousands_of_digits_is_a_schema_error_not_a_python_limit():
+    error = error_of(MINIMAL + 'topology:\n  collector_version: "0.' + "9" * 5000 + '.0"\n')
+    assert "collector_version" in error.message and "set_int_max_str_digits" not in error.message
+    assert error.line is not None
+
+
+@pytest.mark.parametrize("edit", [
+    ("inbound: [http]", "inbound: [http]\n    resource_attributes: {app.note: %s}"),
+    ("    retention: {hot_days: 7, cold_days: 30}", "    headers: {x-scope-orgid: %s}\n    retention: {hot_days: 7, cold_days: 30}"),
+])
+def test_a_value_too_long_for_an_environment_variable_or_a_header_is_refused_at_its_position(edit):
+    """A 1 MB resource attribute built, and no process could start with that OTEL_RESOURCE_ATTRIBUTES."""
+    old, new = edit
+    assert load_text(MINIMAL.replace(old, new % ("a" * 4096)), "bp.yaml")
+    error = error_of(MINIMAL.replace(old, new % ("a" * 4097)))
+    assert "at most 4096 characters" in error.message and error.line is not None

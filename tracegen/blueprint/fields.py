@@ -85,6 +85,11 @@ Version = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._+\-]{0,127}$",
 Word = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._+\-]{0,127}$")]
 HeaderName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$",
                                   description="An HTTP header name: letters, digits, '-', '_', '.'")]
+# Free text that travels in an environment variable or a request header: every value of
+# OTEL_RESOURCE_ATTRIBUTES shares one variable (Linux refuses to exec with a variable over 128 KiB,
+# percent-encoding may triple a value) and gRPC servers refuse metadata over 8 KiB by default.
+AttributeValue = Annotated[str, Field(max_length=4096, description="Text, at most 4096 characters")]
+HeaderValue = Annotated[str, Field(max_length=4096, description="Text, at most 4096 characters")]
 # A Honeycomb dataset or a Tempo tenant: sent as a header, never a reference (only api_key and
 # headers hold those), so no `$`, braces or quotes.
 Dataset = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.:@+\-]{0,127}$",

@@ -72,7 +72,8 @@ def read_text(path: FsPath) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise BlueprintError("not UTF-8 text", str(path), line) from None
+        column = len(data[data.rfind(b"\n", 0, exc.start) + 1: exc.start].decode("utf-8", "replace")) + 1
+        raise BlueprintError("not UTF-8 text", str(path), line, column) from None
 
 
 def _file_kind(mode: int) -> str:

@@ -12,9 +12,10 @@ from typing import Annotated, ClassVar, Literal, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from tracegen import backends, languages, secrets
-from tracegen.blueprint.fields import (MULTILINE, Address, ClusterName, Dataset, DottedPath, Endpoint, GitRevision,
-                                       GitUrl, HeaderName, Hostname, KubernetesName, Propagator, Regex,
-                                       RelativePath, Topic, TraceStateKey, Version, Word, check_text)
+from tracegen.blueprint.fields import (MULTILINE, Address, AttributeValue, ClusterName, Dataset, DottedPath,
+                                       Endpoint, GitRevision, GitUrl, HeaderName, HeaderValue, Hostname,
+                                       KubernetesName, Propagator, Regex, RelativePath, Topic, TraceStateKey,
+                                       Version, Word, check_text)
 
 SCHEMA_VERSION = 1
 MAX_NUMBER = 10 ** 12
@@ -79,7 +80,7 @@ class CardinalityRule(Strict):
 class ResourceAttributeStandard(Strict):
     required: list[AttributeKey] = Field(
         default_factory=lambda: ["service.name", "service.version", "deployment.environment.name"])
-    values: dict[AttributeKey, str] = Field(
+    values: dict[AttributeKey, AttributeValue] = Field(
         default_factory=dict, description="Organisation-wide values (e.g. cloud.region) set on every service")
 
 
@@ -141,7 +142,7 @@ class Service(Strict):
     messaging: Messaging = Field(default_factory=Messaging)
     datastores: list[Datastore] = Field(default_factory=list)
     propagators: list[Propagator] | None = Field(None, description="Overrides standards.propagators")
-    resource_attributes: dict[AttributeKey, str] = Field(default_factory=dict)
+    resource_attributes: dict[AttributeKey, AttributeValue] = Field(default_factory=dict)
     span_attributes: list[AttributeKey] = Field(
         default_factory=list, description="Attribute keys the service's code sets on spans")
     export_endpoint: Endpoint | None = Field(
@@ -166,7 +167,7 @@ class Backend(Strict):
     protocol: Literal["grpc", "http"] = "grpc"
     tls: Tls = Field(default_factory=Tls)
     api_key: str | None = Field(None, description="A reference: ${env:NAME}. Never the key itself.")
-    headers: dict[HeaderName, str] = Field(
+    headers: dict[HeaderName, HeaderValue] = Field(
         default_factory=dict, description="Sent with every export. A credential header (authorization, "
                                           "*-key, *-token...) holds a reference ${env:NAME}; any other "
                                           "header holds text, sent as written")
@@ -352,7 +353,7 @@ class DerivedMetrics(Strict):
 
 
 class Topology(Strict):
-    collector_version: str | None = Field(None, pattern=r"^\d+\.\d+\.\d+$",
+    collector_version: str | None = Field(None, pattern=r"^\d{1,6}\.\d{1,6}\.\d{1,6}$",
                                           description="Default: tracegen's pinned version")
     agent: Agent = Field(default_factory=Agent)
     gateway: Gateway = Field(default_factory=Gateway)

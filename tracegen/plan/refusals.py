@@ -72,12 +72,49 @@ def vm_host_roles(view: EnvironmentView) -> Iterator[Refusal]:
     vm = view.platform.vm
     if vm is None:
         return
-    agents = {h.name for g in vm.groups.values() for h in g.hosts}
+    agents = {host_identity(h.name) for g in vm.groups.values() for h in g.hosts}
     for index, host in enumerate(vm.gateways):
-        if host.name in agents:
+        if host_identity(host.name) in agents:
             yield Refusal(_platform(view.name) + ("vm", "gateways", index),
                           f"host '{host.name}' is both a gateway and an application host; one host runs "
                           "one collector, so give the gateways hosts of their own")
+
+
+# Names Ansible gives its implicit groups: a host so named is confused with the group.
+ANSIBLE_GROUP_NAMES = {"all", "ungrouped"}
+
+
+def host_identity(name: str) -> str:
+    """The machine a host name means: DNS names ignore case and a trailing dot."""
+    return name.lower().rstrip(".")
+
+
+def vm_host_names(view: EnvironmentView) -> Iterator[Refusal]:
+    """A host is one inventory entry, one host_vars file and one load-balancing endpoint: a gateway
+    listed twice (or two spellings of one host, App-1 and app-1.) would count as two replicas and
+    collide on a case-insensitive file system; Ansible's own group names are not host names."""
+    vm = view.platform.vm
+    if vm is None:
+        return
+    places = [(("vm", "gateways", index), host.name) for index, host in enumerate(vm.gateways)]
+    places += [(("vm", "groups", group, "hosts", index), host.name)
+               for group, hosts in vm.groups.items() for index, host in enumerate(hosts.hosts)]
+    seen: dict[str, str] = {}
+    gateways: set[str] = set()
+    for path, name in places:
+        identity = host_identity(name)
+        if identity in ANSIBLE_GROUP_NAMES:
+            yield Refusal(_platform(view.name) + path, f"host '{name}' has the name of an implicit Ansible "
+                          "group (all, ungrouped); name it otherwise, with {name: ..., address: ...} if needed")
+        elif path[1] == "gateways" and identity in gateways:
+            yield Refusal(_platform(view.name) + path, f"gateway '{name}' is listed twice; each gateway "
+                          "is one replica of the tier, so list it once")
+        elif seen.get(identity, name) != name:
+            yield Refusal(_platform(view.name) + path, f"host '{name}' is '{seen[identity]}' spelt "
+                          "differently (host names ignore case and a trailing dot); spell it one way")
+        if path[1] == "gateways":
+            gateways.add(identity)
+        seen.setdefault(identity, name)
 
 
 def gateway_reachable(view: EnvironmentView, env: pm.EnvironmentPlan) -> Iterator[Refusal]:
@@ -201,8 +238,8 @@ def backend_endpoints(view: EnvironmentView) -> Iterator[Refusal]:
 # planner may rely on what they guarantee), then judges of the environment's plan.
 ViewJudge = Callable[[EnvironmentView], Iterator[Refusal]]
 PlanJudge = Callable[[EnvironmentView, pm.EnvironmentPlan], Iterator[Refusal]]
-VIEW_JUDGES: tuple[ViewJudge, ...] = (vm_host_roles, policy_names, capped_part_names, reserved_mode,
-                                      propagators, name_lengths, backend_endpoints)
+VIEW_JUDGES: tuple[ViewJudge, ...] = (vm_host_roles, vm_host_names, policy_names, capped_part_names,
+                                      reserved_mode, propagators, name_lengths, backend_endpoints)
 PLAN_JUDGES: tuple[PlanJudge, ...] = (gateway_reachable,)
 
 
