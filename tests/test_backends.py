@@ -164,3 +164,10 @@ def test_check_and_build_refuse_a_mangled_endpoint_at_its_position():
     assert refusal.path == ("backends", "sink", "endpoint") and refusal.environment == "dev"
     with pytest.raises(PlanRefused, match="api/v0.2/traces"):
         build_plan(loaded)
+
+
+def test_intake_messages_never_show_a_query_or_userinfo():
+    from tracegen.backends import BACKENDS
+
+    problem = BACKENDS["otlp"].intake_problem("https://otlp.example.net/v1/traces?x=tok3n-s3cret", "http", False)
+    assert problem and "tok3n-s3cret" not in problem and "https://otlp.example.net/v1/traces?…" in problem

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "blueprints" / "checkout.yaml"
@@ -305,3 +307,33 @@ def test_a_usage_error_under_format_json_is_a_failure_document_too():
     missing = run("check", "--format=json")
     assert missing.returncode == 2 and json.loads(missing.stdout)["error"]["exit_code"] == 2
     assert run("check", "--no-such-option", str(EXAMPLE)).stdout == ""
+
+
+def test_check_never_writes_its_report_over_the_blueprint_or_into_a_fifo(tmp_path):
+    blueprint = tmp_path / "bp.yaml"
+    shutil.copy(ROOT / "blueprints" / "minimal.yaml", blueprint)
+    before = blueprint.read_bytes()
+    same = run("check", "bp.yaml", "-o", "bp.yaml", cwd=tmp_path)
+    assert same.returncode == 2 and "is the blueprint" in same.stderr
+    assert blueprint.read_bytes() == before
+    os.mkfifo(tmp_path / "fifo")
+    fifo = run("check", "bp.yaml", "-o", "fifo", cwd=tmp_path)      # run() times out rather than hang
+    assert fifo.returncode == 3 and "not a regular file" in fifo.stderr
+
+
+def test_build_refuses_an_empty_output_directory(tmp_path):
+    shutil.copy(ROOT / "blueprints" / "minimal.yaml", tmp_path / "bp.yaml")
+    result = run("build", "bp.yaml", "-o", "", cwd=tmp_path)
+    assert result.returncode == 2 and "--out is empty" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bp.yaml"]
+
+
+def test_plan_reports_refusals_at_their_positions(tmp_path):
+    text = (ROOT / "blueprints" / "minimal.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    data["environments"] = {"prod": {"platform": {"vm": {
+        "gateways": ["app-1"], "groups": {"shop": {"hosts": ["app-1"], "services": list(data["services"])}}}}}}
+    (tmp_path / "bp.yaml").write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    result = run("plan", "bp.yaml", cwd=tmp_path)
+    assert result.returncode == 2
+    assert re.match(r"bp\.yaml:\d+:\d+: TG001 host 'app-1' is both a gateway", result.stderr), result.stderr

@@ -18,7 +18,7 @@ import click
 
 from tracegen import __version__
 from tracegen.errors import (BlueprintError, FindingsError, RefusedError, ToolError, TracegenError, UsageError,
-                             ValidationFailed, WriteError, document)
+                             ValidationFailed, WriteError, document, where)
 
 
 class Exit(enum.IntEnum):
@@ -184,14 +184,24 @@ def check(blueprint: str, fmt: str, strict: bool, report_file: str | None) -> No
     """Check BLUEPRINT against the standards. Exit 1 if any error finding (or warning with --strict)."""
     _, outcome, report = _check(blueprint, fmt, strict)
     if report_file:
-        try:
-            Path(report_file).write_text(report, encoding="utf-8")
-        except OSError as exc:
-            raise WriteError(f"cannot write {report_file}: {exc.strerror}") from None
+        _write_report(report_file, report, blueprint)
     else:
         click.echo(report, nl=False)
     if outcome.blocking(strict):
         raise FindingsError("")
+
+
+def _write_report(report_file: str, text: str, blueprint: str) -> None:
+    """The report file is a plain file that is not the blueprint (never a FIFO to hang on)."""
+    target = Path(report_file)
+    try:
+        if target.exists() and Path(blueprint).exists() and os.path.samefile(target, blueprint):
+            raise UsageError(f"the report file {report_file} is the blueprint; name another file")
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            raise WriteError(f"cannot write {report_file}: not a regular file")
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise WriteError(f"cannot write {report_file}: {exc.strerror}") from None
 
 
 @main.command()
@@ -209,6 +219,8 @@ def build(blueprint: str, out_dir: str, fmt: str, strict: bool, force: bool, onl
     from tracegen.targets import TARGETS, build_all
     from tracegen.writer import write
 
+    if not out_dir.strip():
+        raise UsageError("--out is empty; name the output directory")
     unknown = set(only) - set(TARGETS)
     if unknown:
         raise UsageError(f"unknown target(s) {sorted(unknown)}; known: {sorted(TARGETS)}")
@@ -245,9 +257,26 @@ def plan_command(blueprint: str, env: str | None, mode: str | None, fmt: str, rp
     from tracegen.plan.builder import build_plan
     from tracegen.plan.report import render
 
+    from tracegen.plan.refusals import PlanRefused
+
     loaded = load(blueprint)
     assume = {k: v for k, v in (("error_rate", error_rate), ("slow_rate", slow_rate)) if v is not None}
-    click.echo(render(loaded, build_plan(loaded, _display_path(blueprint)), fmt, env, mode, rps, assume), nl=False)
+    try:
+        plan = build_plan(loaded, _display_path(blueprint))
+    except PlanRefused as refused:
+        raise _positioned(loaded, refused) from None
+    click.echo(render(loaded, plan, fmt, env, mode, rps, assume), nl=False)
+
+
+def _positioned(loaded, refused) -> BlueprintError:
+    """What the planner refused, at the blueprint positions `check` reports them (TG001, ...)."""
+    problems = []
+    for refusal in refused.refusals:
+        line, column = loaded.locate(refusal.path, refusal.environment) or (None, None)
+        problems.append((line, column, f"{refusal.code} {refusal.message}"))
+    (line, column, message), *rest = problems
+    return BlueprintError(message, loaded.file, line, column,
+                          [f"{where(loaded.file, l, c)}: {m}" for l, c, m in rest])
 
 
 @main.command()

@@ -35,6 +35,16 @@ def url_path(endpoint: str, insecure: bool = False) -> str:
     return urlsplit(http_url(endpoint, insecure)).path
 
 
+def shown(endpoint: str) -> str:
+    """An endpoint as messages may show it: no query, fragment or userinfo (they may carry tokens)."""
+    parts = urlsplit(endpoint if "://" in endpoint else "//" + endpoint)
+    if not (parts.query or parts.fragment or "@" in parts.netloc):
+        return endpoint
+    host = parts.netloc.rpartition("@")[2]
+    scheme = f"{parts.scheme}://" if "://" in endpoint else ""
+    return f"{scheme}{host}{parts.path}" + ("?…" if parts.query else "")
+
+
 def _shape_problem(endpoint: str, protocol: str, full_url_paths: bool) -> str | None:
     """What the generic OTLP exporters would do wrong with this endpoint, or None."""
     if protocol == "grpc":
@@ -116,7 +126,7 @@ class BackendType:
         problem = _shape_problem(endpoint, protocol, self.full_url_paths)
         if problem is None and self.intake_rule:
             problem = self.intake_rule(endpoint, protocol, insecure, {k.lower(): v for k, v in (headers or {}).items()})
-        return problem
+        return None if problem is None else problem.replace(endpoint, shown(endpoint))
 
     def has_key(self, api_key: str | None, given: dict[str, str]) -> bool:
         """Whether a key reaches the backend, as `api_key` or already as its header."""
