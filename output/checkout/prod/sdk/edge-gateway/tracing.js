@@ -40,7 +40,7 @@ const BLUEPRINT = Object.freeze({
   propagators: ["tracecontext", "baggage"],
   // parentbased_traceidratio: a new trace is kept with this probability; a request that arrives with
   // a parent keeps the parent's decision.
-  samplerRatio: 0.1,
+  samplerRatio: 1,
   otlpProtocol: "grpc",
   otlpEndpoint: "http://otel-agent.observability.svc.cluster.local:4317",
 });

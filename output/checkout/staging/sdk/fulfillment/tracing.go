@@ -11,12 +11,16 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 
 	"go.opentelemetry.io/contrib/otelconf"
+	"go.opentelemetry.io/contrib/propagators/b3"
+	"go.opentelemetry.io/contrib/propagators/jaeger"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -31,17 +35,19 @@ const (
 	ServiceName    = "fulfillment"
 	ServiceVersion = "0.9.1"
 	// Endpoint is where spans go: the local collector agent, OTLP over gRPC. OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
-	// or OTEL_EXPORTER_OTLP_ENDPOINT override it.
+	// or OTEL_EXPORTER_OTLP_ENDPOINT override it; the exporter reads OTEL_EXPORTER_OTLP_(TRACES_)HEADERS,
+	// _CERTIFICATE, _CLIENT_CERTIFICATE/_KEY, _COMPRESSION and _TIMEOUT itself.
 	Endpoint = "http://otel-agent.observability.svc.cluster.local:4317"
 	// SampleRatio is the share of traces this service starts (roots) that it records; a request that
-	// arrives with a trace context follows the caller's decision. OTEL_TRACES_SAMPLER_ARG overrides it.
-	SampleRatio = 0.25
+	// arrives with a trace context follows the caller's decision. OTEL_TRACES_SAMPLER_ARG overrides it,
+	// OTEL_TRACES_SAMPLER replaces the sampler (newSampler).
+	SampleRatio = 1.0
 
 	instrumentationName = "checkout/fulfillment/tracing"
 )
 
-// resourceAttributes describe the service on every span; OTEL_RESOURCE_ATTRIBUTES and
-// OTEL_SERVICE_NAME override them.
+// resourceAttributes describe the service on every span; OTEL_RESOURCE_ATTRIBUTES (percent-decoded,
+// as the specification says) and OTEL_SERVICE_NAME override them.
 func resourceAttributes() []attribute.KeyValue {
 	return []attribute.KeyValue{
 		semconv.ServiceName(ServiceName),
@@ -52,7 +58,7 @@ func resourceAttributes() []attribute.KeyValue {
 }
 
 // Propagator is the W3C trace context and baggage propagation every hop of the estate uses
-// (tracecontext, baggage).
+// (tracecontext, baggage); OTEL_PROPAGATORS replaces it in Setup (propagatorFromEnv).
 func Propagator() propagation.TextMapPropagator {
 	return propagation.NewCompositeTextMapPropagator(
 		propagation.TraceContext{},
@@ -64,6 +70,9 @@ func Propagator() propagation.TextMapPropagator {
 // and stops them. With OTEL_CONFIG_FILE set, the SDK is built from that declarative configuration
 // file (otel-config.yaml here) instead.
 func Setup(ctx context.Context) (shutdown func(context.Context) error, err error) {
+	if strings.EqualFold(strings.TrimSpace(os.Getenv("OTEL_SDK_DISABLED")), "true") {
+		return func(context.Context) error { return nil }, nil // the standard kill switch: no-op API
+	}
 	if path := os.Getenv("OTEL_CONFIG_FILE"); path != "" {
 		return setupFromFile(ctx, path)
 	}
@@ -71,22 +80,115 @@ func Setup(ctx context.Context) (shutdown func(context.Context) error, err error
 	if err != nil {
 		return nil, err
 	}
-	ratio, err := sampleRatio()
+	sampler, stop, err := newSampler()
 	if err != nil {
 		return nil, err
 	}
-	exporter, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL(endpoint()))
+	exporter, err := newExporter(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("tracing: OTLP exporter: %w", err)
+		stop()
+		return nil, err
 	}
 	provider := sdktrace.NewTracerProvider(
 		sdktrace.WithResource(res),
 		sdktrace.WithBatcher(exporter),
-		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))),
+		sdktrace.WithSampler(sampler),
 	)
 	otel.SetTracerProvider(provider)
-	otel.SetTextMapPropagator(Propagator())
-	return provider.Shutdown, nil
+	otel.SetTextMapPropagator(propagatorFromEnv())
+	return func(ctx context.Context) error {
+		stop() // ends what the sampler runs in the background
+		return provider.Shutdown(ctx)
+	}, nil
+}
+
+// newSampler builds the sampler OTEL_TRACES_SAMPLER names (always_on, always_off, traceidratio,
+// parentbased_always_on, parentbased_always_off, parentbased_traceidratio); unset, the blueprint's: parentbased_traceidratio. The ratio samplers take
+// OTEL_TRACES_SAMPLER_ARG, or SampleRatio when it is unset. An unknown name fails Setup.
+func newSampler() (sampler sdktrace.Sampler, stop func(), err error) {
+	stop = func() {}
+	name := strings.ToLower(strings.TrimSpace(os.Getenv("OTEL_TRACES_SAMPLER")))
+	switch name {
+	case "always_on":
+		return sdktrace.AlwaysSample(), stop, nil
+	case "always_off":
+		return sdktrace.NeverSample(), stop, nil
+	case "parentbased_always_on":
+		return sdktrace.ParentBased(sdktrace.AlwaysSample()), stop, nil
+	case "parentbased_always_off":
+		return sdktrace.ParentBased(sdktrace.NeverSample()), stop, nil
+	case "", "traceidratio", "parentbased_traceidratio":
+		ratio, err := sampleRatio()
+		if err != nil {
+			return nil, nil, err
+		}
+		if name == "traceidratio" {
+			return sdktrace.TraceIDRatioBased(ratio), stop, nil
+		}
+		return sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio)), stop, nil
+	default:
+		return nil, nil, errors.New("tracing: OTEL_TRACES_SAMPLER " + strconv.Quote(name) + " is not a sampler this package builds")
+	}
+}
+
+// newExporter sends OTLP over the protocol OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL names: grpc (the
+// default, to endpoint()) or http/protobuf, which needs OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT (Endpoint
+// is the agent's gRPC port); otlptracehttp then reads the endpoint, headers and TLS settings itself.
+func newExporter(ctx context.Context) (sdktrace.SpanExporter, error) {
+	var exporter sdktrace.SpanExporter
+	var err error
+	switch protocol := firstEnv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"); protocol {
+	case "", "grpc":
+		exporter, err = otlptracegrpc.New(ctx, otlptracegrpc.WithEndpointURL(endpoint()))
+	case "http/protobuf":
+		if firstEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT") == "" {
+			return nil, errors.New("tracing: OTEL_EXPORTER_OTLP_PROTOCOL http/protobuf needs OTEL_EXPORTER_OTLP_ENDPOINT (the compiled-in endpoint is gRPC)")
+		}
+		exporter, err = otlptracehttp.New(ctx)
+	default:
+		return nil, errors.New("tracing: OTEL_EXPORTER_OTLP_PROTOCOL " + strconv.Quote(protocol) + " is not grpc or http/protobuf")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tracing: OTLP exporter: %w", err)
+	}
+	return exporter, nil
+}
+
+// propagatorFromEnv is the propagation OTEL_PROPAGATORS names, a comma-separated list of
+// tracecontext, baggage, b3 (single header), b3multi and jaeger, or none (no propagation);
+// unset, Propagator(). Unknown names are reported through otel.Handle and skipped, as the
+// specification asks.
+func propagatorFromEnv() propagation.TextMapPropagator {
+	value := strings.TrimSpace(os.Getenv("OTEL_PROPAGATORS"))
+	if value == "" {
+		return Propagator()
+	}
+	var chosen []propagation.TextMapPropagator
+	seen := map[string]bool{}
+	for _, name := range strings.Split(value, ",") {
+		name = strings.ToLower(strings.TrimSpace(name))
+		if name == "" || seen[name] {
+			continue
+		}
+		seen[name] = true
+		switch name {
+		case "none":
+			return propagation.NewCompositeTextMapPropagator()
+		case "tracecontext":
+			chosen = append(chosen, propagation.TraceContext{})
+		case "baggage":
+			chosen = append(chosen, propagation.Baggage{})
+		case "b3":
+			chosen = append(chosen, b3.New(b3.WithInjectEncoding(b3.B3SingleHeader)))
+		case "b3multi":
+			chosen = append(chosen, b3.New(b3.WithInjectEncoding(b3.B3MultipleHeader)))
+		case "jaeger":
+			chosen = append(chosen, jaeger.Jaeger{})
+		default:
+			otel.Handle(errors.New("tracing: OTEL_PROPAGATORS: unknown propagator " + strconv.Quote(name) + " skipped"))
+		}
+	}
+	return propagation.NewCompositeTextMapPropagator(chosen...)
 }
 
 func setupFromFile(ctx context.Context, path string) (func(context.Context) error, error) {
@@ -113,16 +215,24 @@ func newResource(ctx context.Context) (*resource.Resource, error) {
 }
 
 func endpoint() string {
-	for _, name := range []string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"} {
-		if value := os.Getenv(name); value != "" {
-			return value
-		}
+	if value := firstEnv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"); value != "" {
+		return value
 	}
 	return Endpoint
 }
 
+// firstEnv is the first of the variables that is set and not blank, trimmed.
+func firstEnv(names ...string) string {
+	for _, name := range names {
+		if value := strings.TrimSpace(os.Getenv(name)); value != "" {
+			return value
+		}
+	}
+	return ""
+}
+
 func sampleRatio() (float64, error) {
-	value := os.Getenv("OTEL_TRACES_SAMPLER_ARG")
+	value := strings.TrimSpace(os.Getenv("OTEL_TRACES_SAMPLER_ARG"))
 	if value == "" {
 		return SampleRatio, nil
 	}

@@ -46,7 +46,7 @@ BLUEPRINT: dict[str, Any] = {
     "propagators": ("tracecontext", "baggage"),
     # parentbased_traceidratio: a new trace is kept with this probability; a request that arrives
     # with a parent keeps the parent's decision.
-    "sampler_ratio": 0.1,
+    "sampler_ratio": 1,
     "otlp_protocol": "grpc",
     "otlp_endpoint": "http://otel-agent.observability.svc.cluster.local:4317",
 }
