@@ -240,8 +240,8 @@ def _environment(loaded: LoadedBlueprint, view: EnvironmentView) -> pm.Environme
         kubernetes_cluster=k8s.cluster if k8s else None,
         app_namespaces=tuple(k8s.app_namespaces) if k8s else (),
         edge_namespaces=tuple(k8s.edge_namespaces) if k8s else (),
-        mesh=mesh, ingress=ingress,
         prometheus_namespaces=tuple(k8s.prometheus_namespaces) if k8s else (),
+        mesh=mesh, ingress=ingress,
         gitops=pm.GitOps(bp.gitops.repo_url, bp.gitops.revision, bp.gitops.path.strip("/"), bp.gitops.project)
         if bp.gitops else None,
         vm_groups=tuple((g, tuple(h.name for h in body.hosts))
