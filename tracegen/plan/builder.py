@@ -38,7 +38,7 @@ def _tail(bp: bm.Blueprint, model: retention.SamplingModel) -> pm.TailSampling |
 
 def sampling_tier(agents: tuple[pm.Tier, ...], gateway: pm.Tier | None) -> retention.SamplingTier:
     tier = gateway or agents[0]
-    return retention.SamplingTier(tier.replicas if gateway else 1, tier.memory_limiter[0] * 2**20)
+    return retention.SamplingTier(tier.replicas if gateway else 1, tier.memory_limiter[0] * 2**20, agents[0])
 
 
 def _privacy(standards: bm.Standards) -> pm.Privacy:

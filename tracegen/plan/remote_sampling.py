@@ -86,8 +86,17 @@ def in_play(env: pm.EnvironmentPlan) -> bool:
     """Remote sampling is generated for the edge_head strategy, where some SDK drops at the root, on
     agents that can be given the strategies files (not VMs, not per-pod sidecars)."""
     model = env.sampling
-    return (model is not None and model.strategy == EDGE_HEAD
-            and any(s.sampler_ratio < 1 for s in env.services) and served(env.agents[0]))
+    return model is not None and live(model.strategy, (s.sampler_ratio for s in env.services), env.agents[0])
+
+
+def live(strategy: str, ratios, agent: pm.Tier) -> bool:
+    """in_play from its parts, for the retention model (computed before the EnvironmentPlan exists)."""
+    return strategy == EDGE_HEAD and any(r < 1 for r in ratios) and served(agent)
+
+
+def polls(language: str) -> bool:
+    """The service's SDK polls the agent for its head rate (SDK_SUPPORT)."""
+    return SDK_SUPPORT.get(language, Support(None, "")).protocol is not None
 
 
 def served(tier: pm.Tier) -> bool:
@@ -156,7 +165,7 @@ def with_remote_sampler(env: pm.EnvironmentPlan, service: pm.ServicePlan,
 
 
 def pollers(env: pm.EnvironmentPlan) -> tuple[pm.ServicePlan, ...]:
-    return tuple(s for s in env.services if SDK_SUPPORT.get(s.language, Support(None, "")).protocol)
+    return tuple(s for s in env.services if polls(s.language))
 
 
 def unsupported(env: pm.EnvironmentPlan) -> tuple[tuple[str, str], ...]:

@@ -6,6 +6,9 @@ sampler of the service that starts the trace) drops spans before they exist, and
 follows the `sampled` flag (parent-based). No tail policy can keep what was never created. The
 gateway's tail sampler then sees whole traces and keeps them by class: errors, slow (latency
 policies), each attribute-style policy, and a healthy baseline (probabilistic shares, capped).
+Under edge_head a mode also raises the head rate of the SDK roots that poll the agents' strategies
+files (plan/remote_sampling.py, whose `mode_ratio` writes the files); the ingress, the mesh and
+fixed-ratio SDKs keep theirs. The chain shows the default mode's head decisions.
 
 The planner computes this once per environment (`EnvironmentPlan.sampling`); `tracegen plan` prints
 it, the standards rules judge it against `standards.sampling_targets`, and the tail sampler's
@@ -30,6 +33,7 @@ from dataclasses import dataclass, replace
 from tracegen.blueprint import model as bm
 from tracegen.blueprint.loader import EnvironmentView
 from tracegen.plan import model as pm
+from tracegen.plan import remote_sampling
 from tracegen.plan.sampling_model import (DEFAULT_MODE, Assumptions, Backend, ModeModel, Retention,
                                           SamplingModel, Stage, Targets, Volumes)
 
@@ -304,6 +308,7 @@ class SamplingTier:
 
     replicas: int
     memory_limit_bytes: int | None
+    agent: pm.Tier | None = None  # the node-local agents: do they serve remote head rates (edge_head)?
 
 
 def baseline_cap(bp: bm.Blueprint, replicas: int, coverage: float) -> tuple[str, float] | None:
@@ -346,6 +351,24 @@ def num_traces(bp: bm.Blueprint, traces_per_replica: float) -> tuple[int, int]:
              else max(1, math.ceil(traces_per_replica))))
 
 
+def remote_roots(bp: bm.Blueprint, tier: SamplingTier) -> frozenset[str]:
+    """Root services whose SDK polls the agents for its head rate, so a mode raises it
+    (plan/remote_sampling.py); empty unless remote sampling is live."""
+    if tier.agent is None or not remote_sampling.live(strategy(bp), (sdk_ratio(bp, n) for n in bp.services),
+                                                      tier.agent):
+        return frozenset()
+    return frozenset(n for n in roots(bp) if remote_sampling.polls(bp.services[n].language))
+
+
+def mode_coverage(chain: list[Stage], remote: frozenset[str], default: tuple[pm.Policy, ...],
+                  policies: tuple[pm.Policy, ...]) -> float:
+    """Share of root requests recorded in a mode: an SDK root that polls takes the mode's rate from
+    the strategies file (remote_sampling.mode_ratio); ingress, mesh and fixed-ratio SDKs keep theirs."""
+    return sum((remote_sampling.mode_ratio(s.ratio, default, policies)
+                if s.stage.startswith("sdk:") and s.roots[0] in remote else s.keeps) * s.weight
+               for s in chain if s.kind == "head")
+
+
 def evaluate(view: EnvironmentView, tier: SamplingTier, rps: float | None = None) -> SamplingModel:
     """The model of one environment; volumes at `rps` root requests per second (default: the peak)."""
     bp = view.blueprint
@@ -359,20 +382,25 @@ def evaluate(view: EnvironmentView, tier: SamplingTier, rps: float | None = None
     recorded_traces = rps * coverage
     recorded_spans = recorded_traces * trace_spans
     replicas = max(1, tier.replicas)
-    load = _Load(recorded_traces / replicas, recorded_spans / replicas)
     on = tail_on(bp)
     peak_traces_per_replica = peak_roots * coverage / replicas
     buffer, _ = num_traces(bp, peak_traces_per_replica) if on else (0, 0)
     span_bytes = bp.sampling.assumptions.span_bytes
     cap = cap_spans(baseline_cap(bp, replicas, coverage), span_bytes) if on else None
     modes = []
-    for name, policies, capped in mode_policies(bp.sampling) if on else [(DEFAULT_MODE, (), False)]:
+    remote = remote_roots(bp, tier)
+    listed = mode_policies(bp.sampling) if on else [(DEFAULT_MODE, (), False)]
+    for name, policies, capped in listed:
         mode_cap = cap if capped else None
-        retention, kept = _tail_retention(bp, policies if on else (), load, mode_cap, coverage)
-        exported = recorded_spans * kept
+        # Under edge_head a mode may raise the head rate of the roots that poll the agents.
+        covered = mode_coverage(chain, remote, listed[0][1], policies) if remote else coverage
+        traces, spans = rps * covered, rps * covered * trace_spans
+        retention, kept = _tail_retention(bp, policies if on else (), _Load(traces / replicas, spans / replicas),
+                                          mode_cap, covered)
+        exported = spans * kept
         volumes = Volumes(
-            traces_per_sec=rps, traces_recorded_per_sec=recorded_traces, spans_per_sec=recorded_spans,
-            gateway_spans_per_sec=recorded_spans, gateway_spans_per_sec_per_replica=recorded_spans / replicas,
+            traces_per_sec=rps, traces_recorded_per_sec=traces, spans_per_sec=spans,
+            gateway_spans_per_sec=spans, gateway_spans_per_sec_per_replica=spans / replicas,
             exported_spans_per_sec=exported,
             backends=tuple(Backend(b, exported, exported * span_bytes * 86400 / 1e9) for b in view.backends()),
             num_traces=buffer, tail_buffer_bytes=int(buffer * trace_spans * span_bytes),
