@@ -37,7 +37,14 @@ RESULTS: dict[str, object] = {}
 
 def _ratio(value: float):
     def edit(data: dict) -> None:
-        data.setdefault("sampling", {}).setdefault("head", {})["edge_rate"] = value
+        sampling = data.setdefault("sampling", {})
+        sampling.setdefault("head", {})["edge_rate"] = value
+        if value < 1:
+            # A head ratio below 1 is the playbook's edge head sampling, a declared volume cap: the
+            # standards accept it only with the lowered targets written down (what it keeps).
+            sampling["strategy"] = "edge_head"
+            data.setdefault("standards", {})["sampling_targets"] = {
+                "errors": value, "slow": value, "coverage": value, "healthy_min": 0, "healthy_max": 1}
     return edit
 
 
