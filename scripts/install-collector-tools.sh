@@ -10,18 +10,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
-exec python3 - "$@" <<'PY'
-import sys, time
-from tracegen.errors import ToolError
-from tracegen.toolchain import collector
-from tracegen.versions import COLLECTOR_VERSION
-
-version = sys.argv[1] if len(sys.argv) > 1 else COLLECTOR_VERSION
-start = time.monotonic()
-try:
-    binary = collector.build_test_distribution(version, progress=lambda line: print(line, flush=True))
-except ToolError as error:
-    print(f"error: {error}", file=sys.stderr)
-    raise SystemExit(1)
-print(f"collector {version} test distribution: {binary} ({time.monotonic() - start:.0f}s)")
-PY
+exec python3 -m tracegen.toolchain.install collector "$@"

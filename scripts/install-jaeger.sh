@@ -11,18 +11,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
-exec python3 - "$@" <<'PY'
-import sys, time
-from tracegen.errors import ToolError
-from tracegen.toolchain import jaeger
-from tracegen.versions import JAEGER_VERSION
-
-version = sys.argv[1] if len(sys.argv) > 1 else JAEGER_VERSION
-start = time.monotonic()
-try:
-    binary = jaeger.ensure_jaeger(version, progress=lambda line: print(line, flush=True))
-except ToolError as error:
-    print(f"error: {error}", file=sys.stderr)
-    raise SystemExit(1)
-print(f"Jaeger {jaeger.release_name(version)} (module {version}): {binary} ({time.monotonic() - start:.0f}s)")
-PY
+exec python3 -m tracegen.toolchain.install jaeger "$@"
