@@ -25,3 +25,17 @@ def pytest_runtest_makereport(item, call):
     if MISSING_TOOL.search(reason):
         report.outcome = "failed"
         report.longrepr = f"skipped under CI for a missing tool, which CI must install: {reason}"
+
+
+def load_script(name: str):
+    """A module from scripts/<name>.py (a benchmark script), registered while a test module uses it."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{name}_script", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import load_script
 
 from tracegen.blueprint.loader import load_text
 from tracegen.standards.engine import check
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "bench_build.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_build_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop(spec.name, None)
+    yield load_script("bench_build")
+    sys.modules.pop("bench_build_script", None)
 
 
 def test_the_synthetic_estate_passes_check(bench):
