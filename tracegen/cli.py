@@ -384,5 +384,13 @@ def collector_install(directory: str) -> None:
         click.echo(str(binary))
 
 
+def _register_commands() -> None:
+    from tracegen.commands import register
+
+    register(main)
+
+
+_register_commands()
+
 if __name__ == "__main__":
     main()
