@@ -180,6 +180,29 @@ def core_scalar(tag: str, text: str) -> Any:
 
 def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     """Parse one YAML document into plain data and its source map."""
+    documents = _compose_all(text, file)
+    if not documents:
+        raise BlueprintError("the blueprint is empty", file)
+    if len(documents) > 1:
+        mark = documents[1].start_mark
+        raise BlueprintError("a blueprint is one YAML document; found more than one", file,
+                             mark.line + 1, mark.column + 1)
+    converter = _Converter(file)
+    data = converter.convert(documents[0], ())
+    return data, converter.source
+
+
+def parse_yaml_documents(text: str, file: str) -> list[tuple[Any, SourceMap]]:
+    """Every non-empty document of a YAML stream (a Kubernetes manifest file, a collector config), each
+    as plain data with its source map, under the same limits and redaction as `parse_yaml`."""
+    result = []
+    for document in _compose_all(text, file):
+        converter = _Converter(file)
+        result.append((converter.convert(document, ()), converter.source))
+    return result
+
+
+def _compose_all(text: str, file: str) -> list[Node]:
     loader = None
     try:
         loader = BlueprintYamlLoader(text)   # the reader refuses disallowed characters already here
@@ -201,16 +224,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
     finally:
         if loader is not None:
             loader.dispose()
-    documents = [doc for doc in documents if doc is not None]
-    if not documents:
-        raise BlueprintError("the blueprint is empty", file)
-    if len(documents) > 1:
-        mark = documents[1].start_mark
-        raise BlueprintError("a blueprint is one YAML document; found more than one", file,
-                             mark.line + 1, mark.column + 1)
-    converter = _Converter(file)
-    data = converter.convert(documents[0], ())
-    return data, converter.source
+    return [doc for doc in documents if doc is not None]
 
 
 _TOKEN_KIND = re.compile(r"<[a-z ]+>")   # PyYAML names tokens like '<block mapping start>'
