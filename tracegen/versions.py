@@ -55,6 +55,22 @@ SDK_VERSIONS_JAVA = {
     "spring-boot": "4.1.2",
 }
 
+# The Java agent the VM rollout installs for JVM services (targets/ansible.py, roles/otel_app): the jar
+# SDK_VERSIONS_JAVA pins, from Maven Central, checked against this SHA-256 before it is put in place.
+# Computed from the real jar (Maven Central's own .sha1 of it matched) when the version was pinned, never
+# fetched at build time: a version without its checksum here fails tests/test_app_rollout.py.
+JAVA_AGENT_GROUP = "io.opentelemetry.javaagent"
+JAVA_AGENT_ARTIFACT = "opentelemetry-javaagent"
+JAVA_AGENT_SHA256 = {
+    "2.33.1": "e43a270df53c6f423e0ab157be9c27ccc01d5dc3232e162fe54777573db2f149",
+}
+# Kubernetes pods copy the agent from the OpenTelemetry Operator's image in an init container. The
+# Operator publishes that image only for the agent versions it ships (not every agent release): 2.31.1
+# is the default of Operator 0.160 (its release notes), the newest tag found published, so pods run
+# an agent two minor releases behind the VMs' 2.33.1 until the Operator ships a newer image.
+JAVA_AGENT_IMAGE = "ghcr.io/open-telemetry/opentelemetry-operator/autoinstrumentation-java"
+JAVA_AGENT_IMAGE_VERSION = "2.31.1"
+
 # Go SDK output (targets/sdk/go.py). Every module's go directive is 1.26.0, which the local toolchain
 # (GOTOOLCHAIN=local) accepts. The contrib modules v0.72.0 / v1.47.0 are built against otel v1.47.0,
 # and the SDK's resource package uses semconv v1.43.0: the generated code imports that same package,

@@ -100,6 +100,10 @@ TraceStateKey = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-*/@]{0,255}$")
 ClusterName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@\-]{0,252}$")]
 GitRevision = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/\-]{0,254}$")]
 DottedPath = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\[\]\-]{1,512}$")]
+# A systemd service unit name (systemd.unit(5): letters, digits, ':', '-', '_', '.', '\\', one '@' for a
+# template instance), without the backslash escapes, which Ansible and shells would read.
+SystemdUnit = Annotated[str, Field(pattern=r"^[A-Za-z0-9:_.\-]+(@[A-Za-z0-9:_.\-]*)?\.service$", max_length=255,
+                                   description="A systemd service unit, e.g. orders.service or app@orders.service")]
 
 
 def _relative_path(value: str) -> str:

@@ -177,8 +177,10 @@ def _service(name: str, service: bm.Service, view: EnvironmentView, agents) -> p
         datastores=tuple(service.datastores),
         owner_team=service.owner.team if service.owner else None,
         owner_oncall=service.owner.oncall if service.owner else None,
-        namespace=(k8s.edge_namespaces[0] if service.edge and k8s.edge_namespaces else
-                   (k8s.app_namespaces[0] if k8s.app_namespaces else "default")) if k8s else None,
+        namespace=(service.kubernetes.namespace or (k8s.edge_namespaces[0] if service.edge and k8s.edge_namespaces else
+                   (k8s.app_namespaces[0] if k8s.app_namespaces else "default"))) if k8s else None,
+        workload=service.kubernetes.workload,
+        unit=(service.vm.unit or f"{name}.service") if hosts else None, health_url=service.vm.health_url if hosts else None,
         hosts=hosts, baggage_budget_bytes=bp.standards.baggage_budget_bytes)
 
 

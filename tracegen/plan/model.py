@@ -147,6 +147,9 @@ class ServicePlan:
     owner_team: str | None = None
     owner_oncall: str | None = None
     namespace: str | None = None          # kubernetes app namespace
+    workload: str = "Deployment"          # kubernetes workload kind its Component patches
+    unit: str | None = None               # vm: the systemd unit the rollout restarts (None: not on VMs)
+    health_url: str | None = None         # vm: polled after that restart
     hosts: tuple[str, ...] = ()           # vm hosts it runs on
     baggage_budget_bytes: int = 1024
     # The OTEL_* variables (name, value) every output that configures this service writes (plan/otel_env.py).

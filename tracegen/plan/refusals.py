@@ -234,12 +234,30 @@ def backend_endpoints(view: EnvironmentView) -> Iterator[Refusal]:
             yield Refusal(("backends", name, "endpoint"), f"backend '{name}': {problem}", view.name, "TG509")
 
 
+def service_namespaces(view: EnvironmentView) -> Iterator[Refusal]:
+    """A service's own Kubernetes namespace is one the environment declares: the admission policy,
+    the NetworkPolicy and the README are scoped to app_namespaces and edge_namespaces, so a workload
+    elsewhere would be traced but never judged or admitted."""
+    k8s = view.platform.kubernetes
+    if k8s is None:
+        return
+    declared = set(k8s.app_namespaces) | set(k8s.edge_namespaces)
+    for name, service in sorted(view.blueprint.services.items()):
+        namespace = service.kubernetes.namespace
+        if namespace is not None and namespace not in declared:
+            yield Refusal(("services", name, "kubernetes", "namespace"),
+                          f"service {name} runs in namespace '{namespace}', which environment '{view.name}' "
+                          "does not declare: add it to platform.kubernetes.app_namespaces (or edge_namespaces)",
+                          view.name)
+
+
 # Judges of the blueprint as one environment sees it, run before planning that environment (the
 # planner may rely on what they guarantee), then judges of the environment's plan.
 ViewJudge = Callable[[EnvironmentView], Iterator[Refusal]]
 PlanJudge = Callable[[EnvironmentView, pm.EnvironmentPlan], Iterator[Refusal]]
 VIEW_JUDGES: tuple[ViewJudge, ...] = (vm_host_roles, vm_host_names, policy_names, capped_part_names,
-                                      reserved_mode, propagators, name_lengths, backend_endpoints)
+                                      reserved_mode, propagators, name_lengths, backend_endpoints,
+                                      service_namespaces)
 PLAN_JUDGES: tuple[PlanJudge, ...] = (gateway_reachable,)
 
 
