@@ -3,7 +3,7 @@ an error elsewhere in tracegen subclasses one of these categories, never Tracege
 (tests/test_cli.py checks), so every failure has an exit code and exit 70 is left to bugs.
 
     BlueprintError, UsageError, RefusedError -> 2    WriteError -> 3    ToolError -> 4
-    FindingsError, ValidationFailed          -> 1
+    FindingsError (ChangesFound), ValidationFailed -> 1
 """
 
 from __future__ import annotations
@@ -59,6 +59,10 @@ class RefusedError(TracegenError):
 
 class FindingsError(TracegenError):
     """Standards findings of severity error (or warnings under --strict) block emission."""
+
+
+class ChangesFound(FindingsError):
+    """`tracegen diff` found differences: exit 1, like `kubectl diff` (its report is already printed)."""
 
 
 class WriteError(TracegenError):
