@@ -96,6 +96,11 @@ class BackendType:
     # endpoint, protocol, insecure, the blueprint's headers -> why the intake cannot work that way
     intake_rule: Callable[[str, str, bool, Mapping[str, str]], str | None] | None = field(default=None,
                                                                                          compare=False)
+    # Resource attributes under the vendor's own names, as (semantic-convention key, vendor key): what
+    # a migration away from this type maps back (plan/migration.py `attribute_mapping`).
+    vendor_attributes: tuple[tuple[str, str], ...] = ()
+    # What differs when traces move to or from this type, for the migration runbook (prose).
+    migration_notes: tuple[str, ...] = ()
 
     def headers(self, given: dict[str, str], api_key: str | None, dataset: str | None) -> dict[str, str]:
         """The headers the exporter sends: the blueprint's own, then the key and the dataset."""

@@ -56,5 +56,26 @@ BACKEND = BackendType(
     protocol="http",
     full_url_paths=True,
     retention=Retention(15, source="Datadog's default retention filter for indexed spans"),
+    # Unified service tagging: Datadog's intake derives env/service/version from these semantic
+    # conventions itself; spans from dd-trace (or tagged for Datadog) carry the vendor names instead.
+    vendor_attributes=(("deployment.environment.name", "env"), ("service.name", "service"),
+                       ("service.version", "version")),
+    migration_notes=(
+        "Trace IDs: OTLP trace IDs are 128-bit. Datadog shows a trace under the low 64 bits of its ID "
+        "(as a decimal number) and keeps the high 64 bits in the `_dd.p.tid` tag, so the same trace is "
+        "found in the other backend by the full 32-hex-digit ID, whose last 16 hex digits are Datadog's "
+        "ID in hexadecimal (`printf '%d' 0x<last 16 hex digits>` gives Datadog's number). Apps still on "
+        "dd-trace with 64-bit IDs produce IDs whose high half is zero.",
+        "Unified service tagging: Datadog derives env, service and version from deployment.environment.name, "
+        "service.name and service.version; resources that carry only Datadog's names get the semantic "
+        "conventions inserted by the `resource/migration` processor (never overwritten).",
+        "APM trace metrics: Datadog computes them from what it receives (the kept traces only behind tail "
+        "sampling); after the move, monitors belong on the gateways' span metrics or the new backend's own.",
+        "dd-trace apps sending to a Datadog Agent: the collector's `datadog` receiver would accept them, but "
+        "the Go module proxy serves no version of receiver/datadogreceiver (its version list is 404, "
+        "v0.165.0 is 403 'not available'), so tracegen cannot build or validate a collector with it. Move "
+        "each such service to the OpenTelemetry SDK bootstrap tracegen generates (sdk/<service>/) before "
+        "dual-write; until then its spans reach only Datadog, through its Agent.",
+    ),
     intake_rule=_intake,
 )

@@ -29,5 +29,10 @@ BACKEND = BackendType(
     key_required=True,
     dataset_header="x-honeycomb-dataset",
     retention=Retention(60, source="Honeycomb's standard retention"),
+    migration_notes=(
+        "Honeycomb: the team's key goes in x-honeycomb-team; a classic environment needs the dataset "
+        "(x-honeycomb-dataset), a newer one names datasets after service.name, so a service without "
+        "service.name lands in `unknown_service`.",
+    ),
     intake_rule=_intake,
 )

@@ -8,4 +8,8 @@ BACKEND = BackendType(
     name="jaeger",
     summary="Jaeger over OTLP",
     retention=Retention(None, source="set by Jaeger's storage backend"),
+    migration_notes=(
+        "Jaeger: it keeps what its storage keeps (Badger TTL, Elasticsearch index cleaner); state "
+        "retention.hot_days so the runbook can say until when the old traces stay queryable.",
+    ),
 )

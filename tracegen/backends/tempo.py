@@ -8,4 +8,8 @@ BACKEND = BackendType(
     summary="Grafana Tempo over OTLP",
     dataset_header="X-Scope-OrgID",
     retention=Retention(14, source="Tempo compactor block_retention default (336h)"),
+    migration_notes=(
+        "Tempo: a multi-tenant Tempo needs the tenant in X-Scope-OrgID (the backend's `dataset`); without "
+        "it a multi-tenant Tempo refuses every export (401), which `migrate verify` shows as failed spans.",
+    ),
 )

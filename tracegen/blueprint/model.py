@@ -543,6 +543,41 @@ class Migration(Strict):
         return old is not None and (not old.environments or environment in old.environments)
 
 
+# --------------------------------------------------------------------------- migrations
+PHASES = ("planned", "dual-write", "verify", "cutover", "done")
+
+
+class MigrationVerify(Strict):
+    """The go/no-go gate of the verify phase (`tracegen migrate verify`)."""
+    window: Duration = Field("10m", description="Time between the two scrapes of the gateways' counters")
+    tolerance: Ratio = Field(0.01, description="Largest relative difference between the spans sent to the new "
+                                               "backend and to the old one over the window")
+    observe_days: int = Field(7, ge=0, description="Days the cutover is watched before the migration is done")
+
+
+class Migration(Strict):
+    """A phased move of some environments from one backend to another (see `tracegen migrate`).
+
+    planned: old only; dual-write: both, each exporter with its own persistent queue; verify: both,
+    compared; cutover: new only (the old one stays queryable for its hot retention); done: new only."""
+    name: Name
+    from_: Name = Field(alias="from", description="The backend (a key of backends) moved away from")
+    to: Name = Field(description="The backend (a key of backends) moved to")
+    environments: list[Name] = Field(default_factory=list,
+                                     description="Environments that move; none: every environment the old "
+                                                 "backend serves")
+    phase: Literal[PHASES] = "planned"
+    verify: MigrationVerify = Field(default_factory=MigrationVerify)
+    owner: Owner | None = Field(None, description="Who decides go/no-go and rollback")
+
+    def moves(self, environment: str, backends: dict[str, "Backend"]) -> bool:
+        """Whether this migration moves `environment` (none listed: every one the old backend serves)."""
+        if self.environments:
+            return environment in self.environments
+        old = backends.get(self.from_)
+        return old is not None and (not old.environments or environment in old.environments)
+
+
 class Blueprint(Strict):
     schema_version: Literal[1] = Field(description="Blueprint schema version")
     name: Name
@@ -557,4 +592,5 @@ class Blueprint(Strict):
     gitops: GitOps | None = None
     sdk: SdkSettings = Field(default_factory=SdkSettings, description="How services get their SDK")
     suppress: list[Suppression] = Field(default_factory=list)
+    migrations: list[Migration] = Field(default_factory=list, description="Backend migrations in progress")
     migrations: list[Migration] = Field(default_factory=list, description="Backend migrations in progress")

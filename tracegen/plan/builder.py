@@ -11,6 +11,7 @@ from tracegen.blueprint.loader import EnvironmentView, LoadedBlueprint
 from tracegen.encoding import host_port
 from tracegen.plan import model as pm
 from tracegen.plan import remote_sampling, retention
+from tracegen.plan import migration
 from tracegen.plan.collectors import collector_set
 from tracegen.plan.otel_env import otel_variables
 from tracegen.plan.refusals import PlanRefusal, PlanRefused, Refusal, collect, judge_plan, reported
@@ -233,11 +234,11 @@ def _environment(loaded: LoadedBlueprint, view: EnvironmentView) -> pm.Environme
         name=view.name, blueprint_name=bp.name,
         collector_version=bp.topology.collector_version or versions.COLLECTOR_VERSION,
         agents=agents, gateway=gateway, resolvers=resolvers,
-        exporters=tuple(_exporter(name, backend) for name, backend in view.backends().items()),
+        exporters=tuple(_exporter(name, backend) for name, backend in migration.backends_of(view).items()),
         tail_sampling=tail, sampling=sampling, privacy=_privacy(bp.standards),
         services=tuple(_service(name, s, view, agents) for name, s in sorted(bp.services.items())),
         derived_metrics=pm.DerivedMetrics(metrics.span_metrics, metrics.service_graph, metrics.prometheus_port),
-        persistent_queue=bp.topology.persistent_queue,
+        persistent_queue=bp.topology.persistent_queue, attribute_mapping=migration.attribute_mapping(view),
         resource_attributes=(("deployment.environment.name", view.name),),
         kubernetes_cluster=k8s.cluster if k8s else None,
         app_namespaces=tuple(k8s.app_namespaces) if k8s else (),
@@ -258,7 +259,7 @@ def build_plan(loaded: LoadedBlueprint, source: str | None = None) -> pm.Plan:
     if refused:
         raise PlanRefused(refused)
     return pm.Plan(blueprint_name=loaded.blueprint.name, source_file=source or loaded.file,
-                   environments=tuple(environments))
+                   environments=tuple(environments), migrations=migration.plan_migrations(loaded))
 
 
 def refusals(loaded: LoadedBlueprint, code: str = "TG001") -> list[Refusal]:

@@ -55,6 +55,19 @@ def backend(c: cc.Components, exporter: pm.Exporter, queue: dict) -> tuple[str, 
     return c.name(cc.OTLP_GRPC, exporter.name), config
 
 
+def attribute_mapping(c: cc.Components, env: pm.EnvironmentPlan) -> tuple[str, dict] | None:
+    """A migration away from a vendor's resource names: insert each semantic-convention key from the
+    vendor's key where only that is set (never overwriting). It sits in the exporting pipeline, which
+    every backend shares: the collector's `forward` connector, which would give the new backend a
+    pipeline of its own, is not served by the module proxy at the pinned version
+    (components.PROXY_GAPS), and an insert-only mapping gives the old backend nothing it does not
+    already derive itself."""
+    if not env.attribute_mapping:
+        return None
+    return c.name(cc.RESOURCE, "migration"), {"attributes": [
+        {"key": semconv, "from_attribute": vendor, "action": "insert"} for semconv, vendor in env.attribute_mapping]}
+
+
 def debug(c: cc.Components) -> tuple[str, dict]:
     """Stand-in when an environment names no backend: a pipeline needs an exporter."""
     return c.name(cc.DEBUG), {"verbosity": "basic"}

@@ -162,14 +162,39 @@ def _base(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier, ports: pm.Po
     return config, receiver, storage
 
 
+def _own_storage(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier, config: _Config,
+                 storage: str | None, backend: str) -> str | None:
+    """With a fan-out to several backends, each exporter's persistent queue gets a file_storage of its
+    own in a directory of its own (dual-write in a migration: one backend's backlog never shares
+    files, compaction or a disk-full failure with the other's)."""
+    if storage is None or len(env.exporters) < 2:
+        return storage
+    own = c.name(cc.FILE_STORAGE, f"{QUEUE_STORAGE}-{backend}")
+    directory = config.extensions[storage]["directory"]
+    config.extensions[own] = cc.file_storage(type(directory)(f"{directory}/{backend}"))
+    return own
+
+
+def _mapping(c: cc.Components, env: pm.EnvironmentPlan, config: _Config) -> list[str]:
+    """The migration's resource-attribute mapping, if any, as processor names for the exporting chain."""
+    mapping = ex.attribute_mapping(c, env)
+    if mapping is None:
+        return []
+    config.processors[mapping[0]] = mapping[1]
+    return [mapping[0]]
+
+
 def _backends(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier, config: _Config,
               storage: str | None) -> list[str]:
     size = cc.queue_items(tier, len(env.exporters))
     names = []
     for exporter in env.exporters:
-        name, body = ex.backend(c, exporter, cc.sending_queue(size, storage))
+        name, body = ex.backend(c, exporter, cc.sending_queue(size, _own_storage(c, env, tier, config, storage,
+                                                                                  exporter.name)))
         config.exporters[name] = body
         names.append(name)
+    if storage is not None and len(env.exporters) > 1:
+        del config.extensions[storage]       # every exporter has its own (_own_storage)
     if not names:
         name, body = ex.debug(c)
         config.exporters[name] = body
@@ -232,6 +257,7 @@ def agent(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier) -> dict:
     if env.gateway is None:
         # A single instance sees every trace whole: it samples and measures itself (the plan
         # refuses tail sampling on a tier of several instances without a gateway).
+        chain += _mapping(c, env, config)
         _sample_and_measure(c, env, tier, config, receiver, chain, _backends(c, env, tier, config, storage), 0)
         return config.as_dict()
     resolver = env.resolver_for(tier.platform)
@@ -248,7 +274,8 @@ def _gateway_instance(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier, 
     tls = ex.GATEWAY_SERVER_TLS if tier.platform == "vm" else None
     config, receiver, storage = _base(c, env, tier, ports, instance, tls)
     exporters = _backends(c, env, tier, config, storage)
-    _sample_and_measure(c, env, tier, config, receiver, [c.name(cc.MEMORY_LIMITER)], exporters, index)
+    chain = [c.name(cc.MEMORY_LIMITER), *_mapping(c, env, config)]
+    _sample_and_measure(c, env, tier, config, receiver, chain, exporters, index)
     return config.as_dict()
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from tracegen.plan.migration_model import MigrationPlan
     from tracegen.plan.collectors import CollectorSet
     from tracegen.plan.sampling_model import SamplingModel
 
@@ -214,6 +215,9 @@ class EnvironmentPlan:
     gitops: GitOps | None = None
     # The retention model: decision chain, retention per class and volumes (plan/retention.py).
     sampling: SamplingModel | None = None
+    # (semantic-convention key, vendor key) the exporting tier inserts from the vendor key when only it
+    # is set: a migration away from a vendor's naming (plan/migration.py).
+    attribute_mapping: tuple[tuple[str, str], ...] = ()
     # Every collector config of the environment, computed once by the planner (plan/collectors.py).
     collectors: CollectorSet | None = None
 
@@ -230,3 +234,5 @@ class Plan:
     blueprint_name: str
     source_file: str
     environments: tuple[EnvironmentPlan, ...] = field(default_factory=tuple)
+    # Backend migrations in progress, resolved (plan/migration.py).
+    migrations: tuple[MigrationPlan, ...] = ()

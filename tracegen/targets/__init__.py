@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tracegen.plan.model import Plan
-from tracegen.targets import (ansible, collector, distribution, gitops, ingress, istio, kubernetes, remote_sampling,
-                              runbook, sdk)
+from tracegen.targets import (ansible, collector, distribution, gitops, ingress, istio, kubernetes,
+                              migration_runbook, remote_sampling, runbook, sdk)
 from tracegen.targets.artifact import Artifact
 
 TARGETS: dict[str, Callable[[Plan], list[Artifact]]] = {
@@ -19,6 +19,7 @@ TARGETS: dict[str, Callable[[Plan], list[Artifact]]] = {
     "ansible": ansible.build,
     "sdk": sdk.build,
     "remote_sampling": remote_sampling.build,
+    "migration_runbook": migration_runbook.build,
     "runbook": runbook.build,
 }
 

@@ -1,0 +1,212 @@
+"""Backend migrations: what each phase exports, per-exporter queues, mapping, positioned refusals,
+in-place phase edits (advance / rollback), verify's judgement and the runbook."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from tracegen.blueprint.loader import load_text
+from tracegen.cli import main
+from tracegen.commands import _verify
+from tracegen.plan.builder import build_plan
+from tracegen.targets import collector, migration_runbook
+
+ROOT = Path(__file__).resolve().parent.parent
+JAEGER_TO_OTLP = ROOT / "blueprints" / "migrate-jaeger-to-otlp.yaml"
+DATADOG_TO_HONEYCOMB = ROOT / "blueprints" / "migrate-datadog-to-honeycomb.yaml"
+
+
+def with_phase(path: Path, phase: str) -> str:
+    text = path.read_text(encoding="utf-8")
+    return text.replace("    phase: dual-write", f"    phase: {phase}", 1)
+
+
+def gateway(text: str, env: str = "prod") -> dict:
+    plan = build_plan(load_text(text, "bp.yaml"))
+    [config] = [yaml.safe_load(a.content) for a in collector.build(plan)
+                if a.path == f"{env}/collector/gateway.yaml"]
+    return config
+
+
+@pytest.mark.parametrize("phase, exported", [
+    ("planned", {"otlp_grpc/jaeger"}),
+    ("dual-write", {"otlp_grpc/jaeger", "otlp_grpc/tempo"}),
+    ("verify", {"otlp_grpc/jaeger", "otlp_grpc/tempo"}),
+    ("cutover", {"otlp_grpc/tempo"}),
+    ("done", {"otlp_grpc/tempo"}),
+])
+def test_each_phase_exports_to_its_backends(phase, exported):
+    config = gateway(with_phase(JAEGER_TO_OTLP, phase))
+    assert set(config["exporters"]) == exported
+    assert set(config["service"]["pipelines"]["traces/sampled"]["exporters"]) == exported
+
+
+def test_dual_write_gives_each_exporter_its_own_queue_storage_and_retry():
+    config = gateway(JAEGER_TO_OTLP.read_text(encoding="utf-8"))
+    storages = {name: body["sending_queue"]["storage"] for name, body in config["exporters"].items()}
+    assert storages == {"otlp_grpc/jaeger": "file_storage/queue-jaeger", "otlp_grpc/tempo": "file_storage/queue-tempo"}
+    directories = {config["extensions"][s]["directory"] for s in storages.values()}
+    assert len(directories) == 2
+    assert "file_storage/queue" not in config["extensions"]        # no storage left unused
+    for body in config["exporters"].values():
+        assert body["retry_on_failure"]["enabled"] is True
+        assert body["sending_queue"]["enabled"] is True
+
+
+def test_leaving_datadog_maps_its_resource_names_insert_only():
+    config = gateway(DATADOG_TO_HONEYCOMB.read_text(encoding="utf-8"))
+    mapping = config["processors"]["resource/migration"]["attributes"]
+    assert {(a["key"], a["from_attribute"], a["action"]) for a in mapping} == {
+        ("deployment.environment.name", "env", "insert"), ("service.name", "service", "insert"),
+        ("service.version", "version", "insert")}
+    assert "resource/migration" in config["service"]["pipelines"]["traces/sampled"]["processors"]
+    text = DATADOG_TO_HONEYCOMB.read_text(encoding="utf-8").replace("    phase: dual-write", "    phase: planned")
+    assert "resource/migration" not in gateway(text).get("processors", {})
+
+
+BAD = [
+    ("    to: tempo\n", "    to: zipkin\n", "unknown backend 'zipkin'"),
+    ("    to: tempo\n", "    to: jaeger\n", "from and to are the same"),
+    ("    phase: dual-write\n", "    phase: half-way\n", "phase"),
+]
+
+
+@pytest.mark.parametrize("old, new, message", BAD)
+def test_bad_migrations_are_positioned_usage_errors(tmp_path, old, new, message):
+    text = JAEGER_TO_OTLP.read_text(encoding="utf-8")
+    line = text[:text.index(old)].count("\n") + 1
+    path = tmp_path / "bp.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"bp.yaml:{line}:" in result.output and message in result.output
+
+
+def test_one_migration_per_environment(tmp_path):
+    text = JAEGER_TO_OTLP.read_text(encoding="utf-8").replace(
+        "\nsuppress:", "\n  - name: again\n    from: jaeger\n    to: tempo\n\nsuppress:", 1)
+    path = tmp_path / "bp.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == 2 and "already moved by migration 'jaeger-to-tempo'" in result.output
+
+
+def test_advance_and_rollback_edit_only_the_phase_and_build(tmp_path):
+    path = tmp_path / "bp.yaml"
+    original = JAEGER_TO_OTLP.read_text(encoding="utf-8")
+    path.write_text(original, encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(main, ["migrate", "rollback", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert path.read_text(encoding="utf-8") == original.replace("phase: dual-write", "phase: planned")
+    built = yaml.safe_load((tmp_path / "out" / "prod" / "collector" / "gateway.yaml").read_text(encoding="utf-8"))
+    assert set(built["exporters"]) == {"otlp_grpc/jaeger"}
+    assert runner.invoke(main, ["migrate", "rollback", str(path)]).exit_code == 2   # nothing before planned
+    for _ in range(4):
+        assert runner.invoke(main, ["migrate", "advance", str(path)]).exit_code == 0
+    assert "phase: done" in path.read_text(encoding="utf-8")
+    assert runner.invoke(main, ["migrate", "advance", str(path)]).exit_code == 2
+    assert "# Badger TTL 168h" in path.read_text(encoding="utf-8")                  # comments kept
+
+
+def test_advance_adds_a_phase_line_when_the_default_was_used(tmp_path):
+    path = tmp_path / "bp.yaml"
+    path.write_text(JAEGER_TO_OTLP.read_text(encoding="utf-8").replace("    phase: dual-write\n", ""), encoding="utf-8")
+    assert CliRunner().invoke(main, ["migrate", "advance", str(path)]).exit_code == 0
+    [migration] = yaml.safe_load(path.read_text(encoding="utf-8"))["migrations"]
+    assert migration["phase"] == "dual-write"
+
+
+def test_plan_lists_the_phases(tmp_path):
+    result = CliRunner().invoke(main, ["migrate", "plan", str(JAEGER_TO_OTLP), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    [doc] = json.loads(result.output)["migrations"]
+    assert [p["exports"] for p in doc["phases"]] == [["jaeger"], ["jaeger", "tempo"], ["jaeger", "tempo"],
+                                                      ["tempo"], ["tempo"]]
+    assert doc["phase"] == "dual-write" and doc["next"] == "verify" and doc["previous"] == "planned"
+
+
+PROM = """# TYPE otelcol_exporter_sent_spans_total counter
+otelcol_exporter_sent_spans_total{exporter="otlp_grpc/jaeger",service_name="otelcol"} %d
+otelcol_exporter_sent_spans_total{exporter="otlp_grpc/tempo",service_name="otelcol"} %d
+otelcol_exporter_send_failed_spans_total{exporter="otlp_grpc/tempo"} %d
+"""
+
+
+class _Counters(http.server.BaseHTTPRequestHandler):
+    readings: list = []
+
+    def do_GET(self):  # noqa: N802
+        old, new, failed = self.readings.pop(0) if len(self.readings) > 1 else self.readings[0]
+        body = (PROM % (old, new, failed)).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def counters():
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Counters)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+
+
+@pytest.mark.parametrize("readings, go", [
+    ([(100, 100, 0), (1100, 1095, 0)], True),          # -0.5 % within 1 %
+    ([(100, 100, 0), (1100, 1000, 0)], False),         # -10 %
+    ([(100, 100, 0), (1100, 1100, 3)], False),         # a failed span
+    ([(100, 100, 0), (100, 100, 0)], False),           # no traffic: no proof
+])
+def test_verify_reads_two_scrapes_and_judges(counters, readings, go):
+    _Counters.readings = list(readings)
+    url = f"http://127.0.0.1:{counters.server_port}/metrics"
+    result = CliRunner().invoke(main, ["migrate", "verify", str(JAEGER_TO_OTLP), "--metrics", url,
+                                       "--window", "100ms", "--format", "json"])
+    assert result.exit_code == (0 if go else 1), result.output
+    verdict = json.loads(result.output)
+    assert verdict["go"] is go
+    assert verdict["exporters"]["old"]["otelcol_exporter_sent_spans"] == readings[-1][0] - readings[0][0]
+
+
+def test_verify_needs_a_source_and_a_reachable_one():
+    runner = CliRunner()
+    assert runner.invoke(main, ["migrate", "verify", str(JAEGER_TO_OTLP)]).exit_code == 2
+    result = runner.invoke(main, ["migrate", "verify", str(JAEGER_TO_OTLP), "--metrics", "http://127.0.0.1:9/m",
+                                  "--window", "1ms"])
+    assert result.exit_code == 2 and "cannot read" in result.output
+
+
+def test_parse_reads_both_counter_spellings():
+    counts = _verify.parse('otelcol_exporter_sent_spans{exporter="a"} 5\notelcol_exporter_sent_spans_total{exporter="a"} 2\n'
+                           'otelcol_exporter_sent_spans_total{exporter="b"} 7\n', ("a",))
+    assert counts["a"][_verify.SENT] == 7
+
+
+def test_runbook_states_retention_verify_command_and_owner():
+    plan = build_plan(load_text(JAEGER_TO_OTLP.read_text(encoding="utf-8"), "blueprints/migrate-jaeger-to-otlp.yaml"))
+    [artifact] = migration_runbook.build(plan)
+    assert artifact.path == "migrations/jaeger-to-tempo.md"
+    text = artifact.content
+    assert "7 days after the cutover build is rolled out" in text
+    assert "tracegen migrate verify" in text and "tracegen migrate rollback" in text
+    assert "observability" in text and "otlp_grpc/tempo" in text
+    assert "X-Scope-OrgID" in text
+
+
+def test_datadog_runbook_explains_trace_ids_and_the_receiver_gap():
+    plan = build_plan(load_text(DATADOG_TO_HONEYCOMB.read_text(encoding="utf-8"), "bp.yaml"))
+    text = next(a.content for a in migration_runbook.build(plan) if a.path.endswith("honeycomb-prod.md"))
+    assert "_dd.p.tid" in text and "receiver/datadogreceiver" in text
+    assert "15 days after the cutover" in text
