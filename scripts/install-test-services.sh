@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the services the end-to-end tests run as real processes, from Debian's packages, when
-# they are missing: today rabbitmq-server (it pulls Erlang), the broker of
-# tests/e2e/test_cross_service_e2e.py. Called by scripts/test.sh before pytest.
+# they are missing: rabbitmq-server (it pulls Erlang), the broker of
+# tests/e2e/test_cross_service_e2e.py, and prometheus for its promtool (tests/e2e/test_prometheus_rules_e2e.py).
+# Called by scripts/test.sh before pytest.
 #
 # Idempotent and quick when everything is installed (a dpkg query, no network). Where it cannot
 # install (no apt-get, not root and no passwordless sudo) it says so and exits 0: the broker tests
@@ -11,7 +12,7 @@
 # tests run their own node on loopback with private data, log and cookie directories.
 set -uo pipefail
 
-PACKAGES=(rabbitmq-server)
+PACKAGES=(rabbitmq-server prometheus)   # prometheus: promtool checks and unit-tests the generated rules
 
 missing=()
 for package in "${PACKAGES[@]}"; do

@@ -91,6 +91,8 @@ class SamplingTargets(Strict):
     coverage: Ratio = Field(0.9, description="Root requests whose trace is recorded before any sampling")
     healthy_min: Ratio = Field(0.05, description="Least share of healthy traces kept (the baseline)")
     healthy_max: Ratio = Field(0.10, description="Most share of healthy traces kept (cost)")
+    propagation: Ratio = Field(0.99, description="Calls into a service whose trace context arrives (measured "
+                                                 "live by the alerting rules and `tracegen verify`)")
 
 
 class Standards(Strict):
@@ -155,6 +157,32 @@ class SdkSettings(Strict):
                                  "for the language; the others keep the generated route")
 
 
+class Slo(Strict):
+    """A service's objectives over 30 days, measured from the span metrics of its SERVER and CONSUMER
+    spans (before sampling) by the generated Prometheus rules (`<env>/prometheus/`)."""
+    availability: float = Field(ge=0.9, le=0.99999, description="Share of requests without an error status, "
+                                                               "e.g. 0.999")
+    latency_ms: float | None = Field(None, gt=0, description="Latency threshold: a bucket boundary of the span "
+                                                             "metrics duration histogram (2, 4, 6, 8, 10, 50, 100, "
+                                                             "200, 400, 800, 1000, 1400, 2000, 5000, 10000, 15000)")
+    latency_objective: float = Field(0.99, ge=0.9, le=0.99999,
+                                     description="Share of requests faster than latency_ms")
+
+    @field_validator("latency_ms")
+    @classmethod
+    def _a_bucket(cls, value: float | None) -> float | None:
+        # The rules count requests under the threshold with the histogram's `le` bucket; a value between
+        # two boundaries would silently measure the next one.
+        if value is not None and value not in SPAN_METRICS_BUCKETS_MS:
+            raise ValueError(f"latency_ms must be a bucket boundary of the span metrics histogram: "
+                             f"{', '.join(f'{b:g}' for b in SPAN_METRICS_BUCKETS_MS)}")
+        return value
+
+
+# The span_metrics connector's default explicit buckets (ms) at the pinned collector (tracegen sets none).
+SPAN_METRICS_BUCKETS_MS = (2, 4, 6, 8, 10, 50, 100, 200, 400, 800, 1000, 1400, 2000, 5000, 10000, 15000)
+
+
 class Service(Strict):
     version: Version
     language: Literal[languages.NAMES]     # one module per language in tracegen/languages
@@ -176,6 +204,7 @@ class Service(Strict):
         default_factory=list, description="Attribute keys the service's code sets on spans")
     export_endpoint: Endpoint | None = Field(
         None, description="Where the SDK exports; default is the local agent. Never a vendor.")
+    slo: Slo | None = Field(None, description="Availability and latency objectives (alerting rules)")
     kubernetes: ServiceKubernetes = Field(default_factory=ServiceKubernetes)
     vm: ServiceVm = Field(default_factory=ServiceVm)
 

@@ -182,7 +182,9 @@ def _service(name: str, service: bm.Service, view: EnvironmentView, agents) -> p
                    (k8s.app_namespaces[0] if k8s.app_namespaces else "default"))) if k8s else None,
         workload=service.kubernetes.workload,
         unit=(service.vm.unit or f"{name}.service") if hosts else None, health_url=service.vm.health_url if hosts else None,
-        hosts=hosts, baggage_budget_bytes=bp.standards.baggage_budget_bytes)
+        hosts=hosts, baggage_budget_bytes=bp.standards.baggage_budget_bytes,
+        slo=pm.Slo(service.slo.availability, service.slo.latency_ms, service.slo.latency_objective)
+        if service.slo else None)
 
 
 def plan_environment(loaded: LoadedBlueprint, view: EnvironmentView, source: str | None = None) -> pm.EnvironmentPlan:

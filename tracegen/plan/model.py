@@ -126,6 +126,14 @@ class Privacy:
 
 
 @dataclass(frozen=True)
+class Slo:
+    """A service's objectives (the blueprint's services.<name>.slo), for the generated alerting rules."""
+    availability: float
+    latency_ms: float | None = None
+    latency_objective: float = 0.99
+
+
+@dataclass(frozen=True)
 class ServicePlan:
     name: str
     version: str
@@ -153,6 +161,7 @@ class ServicePlan:
     health_url: str | None = None         # vm: polled after that restart
     hosts: tuple[str, ...] = ()           # vm hosts it runs on
     baggage_budget_bytes: int = 1024
+    slo: Slo | None = None
     # The OTEL_* variables (name, value) every output that configures this service writes (plan/otel_env.py).
     otel_env: tuple[tuple[str, str], ...] = ()
 

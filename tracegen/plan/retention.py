@@ -418,7 +418,7 @@ def evaluate(view: EnvironmentView, tier: SamplingTier, rps: float | None = None
     return SamplingModel(
         strategy=strategy(bp), mode=bp.sampling.active_mode or DEFAULT_MODE, chain=tuple(chain),
         modes=tuple(modes), targets=Targets(targets.errors, targets.slow, targets.coverage,
-                                            targets.healthy_min, targets.healthy_max),
+                                            targets.healthy_min, targets.healthy_max, targets.propagation),
         assumptions=Assumptions(bp.sampling.assumptions.error_rate, bp.sampling.assumptions.slow_rate,
                                 bp.sampling.assumptions.span_bytes), spans_per_trace=trace_spans, replicas=replicas,
         decision_wait_s=bm.duration_seconds(tail.decision_wait) if on else None)

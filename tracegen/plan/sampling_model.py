@@ -73,6 +73,7 @@ class Targets:
     coverage: float
     healthy_min: float
     healthy_max: float
+    propagation: float = 0.99
 
 
 @dataclass(frozen=True)
