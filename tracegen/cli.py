@@ -283,9 +283,11 @@ def _positioned(loaded, refused) -> BlueprintError:
 @click.argument("code", required=False)
 @handle_errors
 def explain(code: str | None) -> None:
-    """Print a rule's documentation; without CODE, list every rule."""
+    """Print a rule's documentation (TG standards, TL lint rules); without CODE, list every rule."""
+    from tracegen.lint.rules import LINT_RULES
     from tracegen.standards.rules import RULES
 
+    RULES = {**RULES, **LINT_RULES}
     if code is None:
         for rule_code, rule in RULES.items():
             click.echo(f"{rule_code}  {rule.SEVERITY.value:<7}  {rule.NAME}")

@@ -27,12 +27,13 @@ from tracegen import encoding
 from tracegen.plan import model as pm
 from tracegen.plan import collector_common as cc
 from tracegen.plan import collector_exporters as ex
-from tracegen.targets import templating
+from tracegen.targets import java_agent, templating
 from tracegen.targets.artifact import Artifact
 from tracegen.targets.serialize import to_yaml
 
 TEMPLATE_FILE_PATH = "ansible/README.md.j2"
 ROLE = "otel_collector"
+APP_ROLE = "otel_app"
 GATEWAYS_GROUP = "otel_gateways"
 AGENTS_GROUP = "otel_agents"
 APP_GROUP_PREFIX = "app_"
@@ -179,11 +180,24 @@ def group_vars(env: pm.EnvironmentPlan, source: str) -> dict[str, str]:
         data["tracegen_gateway_endpoints"] = endpoints
     else:
         data["tracegen_gateway_endpoints"] = []
+    data.update(_app_vars(env))
     files[AGENTS_GROUP] = _yaml(data, source, comment=(
         "Agent tier: one collector per application host, routing each trace by ID to one gateway\n"
         "(the load-balancing exporter lists the gateways in agent-vm.yaml)." if env.gateway is not None else
         "Agent tier: one collector per application host, exporting straight to the backends."))
     return files
+
+
+def _app_vars(env: pm.EnvironmentPlan) -> dict:
+    """What the agent play needs to restart and check the services (see the README)."""
+    apps = {s.name: {"unit": s.unit, "health_url": s.health_url or "", "java_agent": java_agent.wanted(s)}
+            for s in env.services if s.hosts}
+    data: dict = {"tracegen_apps": apps, "tracegen_restart_apps": True, "tracegen_app_service_manager": "systemd"}
+    if any(app["java_agent"] for app in apps.values()):
+        # Another Maven repository (a mirror) may serve it: the checksum stays the pinned one.
+        data["tracegen_java_agent_url"] = java_agent.URL
+        data["tracegen_java_agent_checksum"] = f"sha256:{java_agent.SHA256}"
+    return data
 
 
 def host_vars(env: pm.EnvironmentPlan, source: str) -> dict[str, str]:
@@ -200,6 +214,9 @@ def env_file(service: pm.ServicePlan, source: str) -> str:
              f"# OpenTelemetry SDK settings of {service.name}: systemd EnvironmentFile= format (NAME=value).",
              "# The agents run a traces pipeline only: the SDKs export no metrics or logs over OTLP."]
     lines += [f"{name}={encoding.env_file_value(value)}" for name, value in service.otel_env]
+    if java_agent.wanted(service):
+        lines += ["# The pinned OpenTelemetry Java agent (site.yml installs it), which reads the OTEL_* variables above.",
+                  f"{java_agent.VARIABLE}={encoding.env_file_value(java_agent.tool_options(java_agent.VM_JAR))}"]
     return "\n".join(lines) + "\n"
 
 
@@ -216,6 +233,65 @@ def _role_play(name: str, hosts: str, batches: list, max_fail: int, batches_var:
     }
 
 
+def _java_tasks() -> list[dict]:
+    """The pinned Java agent on hosts that run a JVM service, before any env file names it."""
+    when = "tracegen_services | default([]) | map('extract', tracegen_apps) | selectattr('java_agent') | list | length > 0"
+    return [
+        {"name": "Create the Java agent's directory",
+         "ansible.builtin.file": {"path": java_agent.VM_JAR.rsplit("/", 1)[0], "state": "directory",
+                                  "owner": "root", "group": "root", "mode": "0755"},
+         "when": when},
+        {"name": "Download the OpenTelemetry Java agent (the checksum is verified before the file is put in place)",
+         "ansible.builtin.get_url": {"url": "{{ tracegen_java_agent_url }}",
+                                     "checksum": "{{ tracegen_java_agent_checksum }}",
+                                     "dest": java_agent.VM_JAR, "owner": "root", "group": "root", "mode": "0644"},
+         "when": when},
+    ]
+
+
+def _app_tasks(env: pm.EnvironmentPlan) -> list[dict]:
+    """After the host's agent is healthy: each service's OTEL_* file and the drop-in that loads it, then
+    a restart of each service whose setup changed, health-checked, rolled back by the otel_app role."""
+    # Defaults inline, not as play vars: play vars would override the inventory's host_vars.
+    service_loop = "{{ tracegen_services | default([]) }}"
+    unit = "{{ tracegen_apps[item].unit }}"
+    service = "tracegen_service"
+    java = [s for s in env.services if s.hosts and java_agent.wanted(s)]
+    return [*(_java_tasks() if java else []),
+        # Keeps the file it replaces (backup_file): the otel_app role puts it back when the service fails.
+        {"name": "Install the OTEL_* environment of the services on this host",
+         "ansible.builtin.copy": {"src": f"{ENV_FILE_DIR}/{{{{ item }}}}.env",
+                                  "dest": ENV_FILE_DEST.format(service="{{ item }}"),
+                                  "owner": "root", "group": "root", "mode": "0644", "backup": True},
+         "loop": service_loop, "register": "tracegen_env_files", "notify": "Reload systemd units"},
+        {"name": "Create the drop-in directory of each service's unit",
+         "ansible.builtin.file": {"path": f"/etc/systemd/system/{unit}.d", "state": "directory",
+                                  "owner": "root", "group": "root", "mode": "0755"},
+         "loop": service_loop},
+        {"name": "Load the OTEL_* environment into each service's unit",
+         "ansible.builtin.copy": {
+             "content": "[Service]\nEnvironmentFile=" + ENV_FILE_DEST.format(service="{{ item }}") + "\n",
+             "dest": f"/etc/systemd/system/{unit}.d/{DROP_IN}", "owner": "root", "group": "root", "mode": "0644"},
+         "loop": service_loop, "register": "tracegen_drop_ins", "notify": "Reload systemd units"},
+        {"name": "Restart each service whose tracing setup changed, check it and roll it back when unhealthy",
+         "ansible.builtin.include_role": {"name": APP_ROLE},
+         "loop": ("{{ (tracegen_env_files.results + tracegen_drop_ins.results) | selectattr('changed') "
+                  "| map(attribute='item') | unique | list }}"),
+         "loop_control": {"loop_var": service},
+         "vars": {
+             "otel_app_service": f"{{{{ {service} }}}}",
+             "otel_app_unit": f"{{{{ tracegen_apps[{service}].unit }}}}",
+             "otel_app_health_url": f"{{{{ tracegen_apps[{service}].health_url }}}}",
+             "otel_app_env_file": ENV_FILE_DEST.format(service=f"{{{{ {service} }}}}"),
+             "otel_app_env_backup": (f"{{{{ tracegen_env_files.results | selectattr('item', 'equalto', {service}) "
+                                     "| map(attribute='backup_file', default='') | first | default('') }}"),
+             "otel_app_service_manager": "{{ tracegen_app_service_manager }}",
+         },
+         # --check shows the new files; restarting and probing belong to a real run.
+         "when": "tracegen_restart_apps | bool and not ansible_check_mode"},
+    ]
+
+
 def playbook(env: pm.EnvironmentPlan) -> list[dict]:
     _, gateways = _hosts(env)
     plays = []
@@ -225,9 +301,6 @@ def playbook(env: pm.EnvironmentPlan) -> list[dict]:
                                 "tracegen_gateway_max_fail_percentage"))
     play = _role_play("Roll out the agent tier and point the services on each host at it", AGENTS_GROUP,
                       AGENT_BATCHES, AGENT_MAX_FAIL, "tracegen_agent_batches", "tracegen_agent_max_fail_percentage")
-    # Defaults inline, not as play vars: play vars would override the inventory's host_vars.
-    service_loop = "{{ tracegen_services | default([]) }}"
-    unit = "{{ (tracegen_service_units | default({}))[item] | default(item ~ '.service') }}"
     play_roles = play.pop("roles")
     play["pre_tasks"] = [{
         "name": "Wait until the gateways accept connections from this host",
@@ -238,22 +311,7 @@ def playbook(env: pm.EnvironmentPlan) -> list[dict]:
         "loop": "{{ tracegen_gateway_endpoints | default([]) }}",
     }]
     play["roles"] = play_roles
-    play["tasks"] = [
-        {"name": "Install the OTEL_* environment of the services on this host",
-         "ansible.builtin.copy": {"src": f"{ENV_FILE_DIR}/{{{{ item }}}}.env",
-                                  "dest": ENV_FILE_DEST.format(service="{{ item }}"),
-                                  "owner": "root", "group": "root", "mode": "0644"},
-         "loop": service_loop, "notify": "Reload systemd units"},
-        {"name": "Create the drop-in directory of each service's unit",
-         "ansible.builtin.file": {"path": f"/etc/systemd/system/{unit}.d", "state": "directory",
-                                  "owner": "root", "group": "root", "mode": "0755"},
-         "loop": service_loop},
-        {"name": "Load the OTEL_* environment into each service's unit",
-         "ansible.builtin.copy": {
-             "content": "[Service]\nEnvironmentFile=" + ENV_FILE_DEST.format(service="{{ item }}") + "\n",
-             "dest": f"/etc/systemd/system/{unit}.d/{DROP_IN}", "owner": "root", "group": "root", "mode": "0644"},
-         "loop": service_loop, "notify": "Reload systemd units"},
-    ]
+    play["tasks"] = _app_tasks(env)
     play["handlers"] = [{
         "name": "Reload systemd units",
         "ansible.builtin.systemd_service": {"daemon_reload": True},
@@ -263,10 +321,17 @@ def playbook(env: pm.EnvironmentPlan) -> list[dict]:
     return plays
 
 
+def _java_readme(env: pm.EnvironmentPlan) -> dict | None:
+    if not any(s.hosts and java_agent.wanted(s) for s in env.services):
+        return None
+    return {"version": java_agent.VERSION, "jar": java_agent.VM_JAR, "options": java_agent.tool_options(java_agent.VM_JAR)}
+
+
 def _readme(env: pm.EnvironmentPlan, gateways: dict[str, str], secrets: list[str]) -> str:
     jinja = templating.environment()
     return jinja.get_template(TEMPLATE_FILE_PATH).render(
         env=env, gateways=sorted(gateways), groups=[(_group(g), hosts) for g, hosts in env.vm_groups],
+        apps=[s for s in env.services if s.hosts], app_role=APP_ROLE, java=_java_readme(env),
         secrets=[(name, _vault_var(name)) for name in secrets], role=ROLE,
         gateway_batches=GATEWAY_BATCHES, agent_batches=AGENT_BATCHES, gateway_max_fail=GATEWAY_MAX_FAIL,
         agent_max_fail=AGENT_MAX_FAIL, env_dest=ENV_FILE_DEST.format(service="<service>"), drop_in=DROP_IN,
