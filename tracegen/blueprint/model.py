@@ -6,6 +6,7 @@ the blueprint reference; keep them short and true.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated, ClassVar, Literal, Union
 
@@ -412,6 +413,37 @@ class DerivedMetrics(Strict):
     prometheus_port: int = Field(8889, ge=1, le=65535)
 
 
+CertPath = Annotated[str, Field(pattern=r"^/[A-Za-z0-9_.@+\-/]{1,254}$",
+                                description="An absolute path on the host: letters, digits, _ . @ + - /")]
+
+
+class TlsFiles(Strict):
+    """Certificate files on the VM hosts, by reference: tracegen writes the paths into the collector
+    configs; the Ansible role copies them from its TLS source directory when they are in
+    /etc/otelcol/tls, else your own PKI puts them there."""
+    cert_file: CertPath = "/etc/otelcol/tls/collector.crt"
+    key_file: CertPath = "/etc/otelcol/tls/collector.key"
+    ca_file: CertPath = Field("/etc/otelcol/tls/ca.crt", description="The CA that signs every collector's "
+                                                                      "certificate (agents' and gateways')")
+
+
+class CertIssuer(Strict):
+    """A cert-manager issuer that signs the Kubernetes collectors' certificates (and, as the same CA,
+    the VM hosts' ones): its Secrets must carry ca.crt (a CA or Vault issuer, not ACME)."""
+    name: KubernetesName
+    kind: Literal["Issuer", "ClusterIssuer"] = "ClusterIssuer"
+    group: Literal["cert-manager.io"] = "cert-manager.io"
+
+
+class TierTls(Strict):
+    """Mutual TLS between the agent and gateway tiers."""
+    mode: Literal["network", "always", "off"] = Field(
+        "network", description="network: every agent -> gateway hop that leaves a host or the cluster (VM "
+                               "agents, VM gateways); always: also inside the cluster; off: none (TG512)")
+    issuer: CertIssuer | None = Field(None, description="cert-manager issuer for the Kubernetes collectors")
+    vm: TlsFiles = Field(default_factory=TlsFiles)
+
+
 class Topology(Strict):
     collector_version: str | None = Field(None, pattern=r"^\d{1,6}\.\d{1,6}\.\d{1,6}$",
                                           description="Default: tracegen's pinned version")
@@ -419,6 +451,7 @@ class Topology(Strict):
     gateway: Gateway = Field(default_factory=Gateway)
     persistent_queue: bool = True
     derived_metrics: DerivedMetrics = Field(default_factory=DerivedMetrics)
+    tls: TierTls = Field(default_factory=TierTls)
 
     @field_validator("collector_version")
     @classmethod
@@ -449,6 +482,23 @@ class Ingress(Strict):
 
 
 # --------------------------------------------------------------------------- platforms
+class GatewayExposure(Strict):
+    """How hosts outside the cluster (the environment's VM agents) reach the Kubernetes gateways."""
+    type: Literal["LoadBalancer", "NodePort"] = "LoadBalancer"
+    address: Address = Field(description="The DNS name (or IP) the VM agents dial: the load balancer's, or "
+                                         "one that resolves to the nodes for NodePort")
+    port: int = Field(4319, ge=1, le=65535, description="The port they dial: the LoadBalancer's port, or the "
+                                                        "nodePort (30000-32767) for NodePort")
+    annotations: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_./\-]{0,252}$")], AttributeValue] = Field(
+        default_factory=dict, description="On the Service, e.g. an internal load balancer's annotation")
+
+    @model_validator(mode="after")
+    def _node_port_range(self) -> "GatewayExposure":
+        if self.type == "NodePort" and not 30000 <= self.port <= 32767:
+            raise ValueError("a NodePort exposure's port is the nodePort: 30000-32767")
+        return self
+
+
 class KubernetesPlatform(Strict):
     cluster: ClusterName
     namespace: Name = "observability"
@@ -457,6 +507,8 @@ class KubernetesPlatform(Strict):
     prometheus_namespaces: list[Name] = Field(
         default_factory=list, description="Namespaces whose Prometheus may scrape the collectors' metrics "
                                           "ports; none: any namespace labelled tracing.tracegen.dev/scrape=true")
+    gateway_exposure: GatewayExposure | None = Field(
+        None, description="Expose the gateways to this environment's VM agents (mutual TLS)")
 
 
 class VmHost(Strict):
@@ -477,11 +529,22 @@ class VmGroup(Strict):
     services: list[Name] = Field(default_factory=list, description="Services running on these hosts")
 
 
+def _network(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=True))
+    except ValueError:
+        raise ValueError("is not a network in CIDR notation without host bits (10.20.0.0/16, 2001:db8::/48)") \
+            from None
+
+
 class VmPlatform(Strict):
     gateways: Hosts = Field(default_factory=list)
     groups: dict[Name, VmGroup] = Field(min_length=1)
     resolver: Literal["static", "dns"] = "static"
     dns_name: Hostname | None = Field(None, description="With resolver dns: the name the gateways share")
+    cidrs: list[Annotated[str, AfterValidator(_network)]] = Field(
+        default_factory=list, description="Networks the VM agents send from (e.g. 10.20.0.0/16): the "
+                                          "Kubernetes gateways' NetworkPolicy admits exactly these")
 
 
 class LocalPlatform(Strict):

@@ -84,26 +84,38 @@ def is_objects(data: Any) -> bool:
     return isinstance(data, dict) and bool(data) and all(identity(v) == k for k, v in data.items())
 
 
+SECTIONS = frozenset({"receivers", "processors", "exporters", "connectors", "extensions", "service"})
+
+
 def looks_like_collector(data: Any) -> bool:
+    """A whole collector config: a service section and components."""
     return isinstance(data, dict) and isinstance(data.get("service"), dict) and (
         "receivers" in data or "exporters" in data)
 
 
+def _collector_part(data: Any) -> bool:
+    """A collector config or an overlay of one (a sampling mode's `processors:` only)."""
+    return isinstance(data, dict) and bool(data) and set(data) <= SECTIONS and all(
+        isinstance(v, dict) for v in data.values())
+
+
 def _embed(data: Any) -> Any:
-    """Collector configs held as strings (a ConfigMap's `gateway.yaml`) become structured, so a
-    change inside one is shown, and judged, by component ID like a collector-config file."""
+    """YAML held in a string (a ConfigMap's `gateway.yaml`, a mode overlay) becomes structured, so a
+    change inside it is shown by key, and a collector config in it is judged by component ID like a
+    collector-config file."""
     if isinstance(data, dict):
         out = {k: _embed(v) for k, v in data.items()}
         return CollectorConfig(out) if looks_like_collector(out) else out
     if isinstance(data, list):
         return [_embed(v) for v in data]
-    if isinstance(data, str) and "\n" in data and "service:" in data:
+    if isinstance(data, str) and "\n" in data.strip() and ":" in data:
         try:
             parsed = yaml.safe_load(data)
         except yaml.YAMLError:
             return data
-        if looks_like_collector(parsed):
-            return CollectorConfig(_embed(parsed))
+        if isinstance(parsed, dict):
+            inner = _embed(parsed)
+            return CollectorConfig(inner) if _collector_part(inner) else inner
     return data
 
 

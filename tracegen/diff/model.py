@@ -37,6 +37,7 @@ class FileDiff:
     text: tuple[str, ...] | None = None
     environment: str | None = None
     service: str | None = None
+    objects: bool = False        # Kubernetes objects: each change's first segment is an object's identity
 
     @property
     def data_loss(self) -> tuple[Change, ...]:

@@ -13,6 +13,7 @@ from tracegen import secrets
 REDACTED = "<redacted>"
 # A list item that is a named setting (`env: [{name: DD_API_KEY, value: ...}]`, k8s httpHeaders).
 _NAMED_VALUE_KEYS = ("value", "valueFrom")
+_SECRET_DATA = ("data", "stringData")
 
 
 def secret_setting(key: Any) -> bool:
@@ -35,6 +36,8 @@ def secret_at(path: tuple[str, ...]) -> bool:
         return False
     if secret_setting(path[-1]):
         return True
+    if len(path) >= 2 and "/Secret/" in path[0] and path[1] in _SECRET_DATA:     # a Kubernetes Secret's values
+        return True
     return len(path) >= 2 and path[-1] in _NAMED_VALUE_KEYS and secret_setting(path[-2])
 
 
@@ -46,7 +49,8 @@ def redact(value: Any, path: tuple[str, ...] = ()) -> Any:
         named = value.get("name")
         out = {}
         for key, item in value.items():
-            if key in _NAMED_VALUE_KEYS and secret_setting(named):
+            if (key in _NAMED_VALUE_KEYS and secret_setting(named)) or (
+                    key in _SECRET_DATA and value.get("kind") == "Secret"):
                 out[key] = REDACTED
             else:
                 out[key] = redact(item, (*path, str(key)))

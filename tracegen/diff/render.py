@@ -3,6 +3,7 @@ path order, changes in key order, every value already redacted; text output is t
 
 from __future__ import annotations
 
+import difflib
 import json
 from typing import Any
 
@@ -71,28 +72,43 @@ def _file_text(diff: FileDiff) -> list[str]:
     about = ", ".join(x for x in (diff.kind, diff.environment and f"env {diff.environment}",
                                   diff.service and f"service {diff.service}") if x)
     lines = [f"{SYMBOLS[diff.status]} {diff.path} ({about})"]
+    group = None
     for change in diff.changes:
+        if diff.objects and change.path:
+            if change.path[0] != group:
+                group = change.path[0]
+                lines.append(f"    {group}")
+            lines += _change_text(Change(change.op, change.path[1:], change.old, change.new, change.data_loss),
+                                  whole="(the object)", indent="  ")
+            continue
         lines += _change_text(change)
     if diff.text is not None:
         lines += [f"    {line}" for line in diff.text[2:]]    # the ---/+++ header repeats the path
     return lines
 
 
-def _change_text(change: Change) -> list[str]:
-    mark = "!" if change.data_loss else " "
-    where = change.where or "(whole file)"
-    flag = [f"  {mark}   data loss: {change.data_loss}"] if change.data_loss else []
+def _change_text(change: Change, whole: str = "(whole file)", indent: str = "") -> list[str]:
+    lead = f"  {'!' if change.data_loss else ' '} {indent}"
+    where = change.where or whole
+    flag = [f"{lead}  data loss: {change.data_loss}"] if change.data_loss else []
+    if change.op == "changed" and _multiline(change.old) and _multiline(change.new):
+        hunks = list(difflib.unified_diff(change.old.split("\n"), change.new.split("\n"), n=2, lineterm=""))[2:]
+        return [f"{lead}~ {where}:", *flag, *(f"      {indent}{line}" for line in hunks)]
     if change.op == "changed":
-        return [f"  {mark} ~ {where}: {_inline(change.old)} -> {_inline(change.new)}", *flag]
+        return [f"{lead}~ {where}: {_inline(change.old)} -> {_inline(change.new)}", *flag]
     if change.op == "reordered":
-        return [f"  {mark} ~ {where}: order {_inline(change.old)} -> {_inline(change.new)}", *flag]
+        return [f"{lead}~ {where}: order {_inline(change.old)} -> {_inline(change.new)}", *flag]
     value = change.new if change.op == "added" else change.old
-    head = f"  {mark} {SYMBOLS[change.op]} {where}"
+    head = f"{lead}{SYMBOLS[change.op]} {where}"
     if value is None:
         return [head, *flag]
     if not isinstance(value, (dict, list)) or len(_inline(value)) <= INLINE_WIDTH:
         return [f"{head}: {_inline(value)}", *flag]
-    return [head, *flag, *(f"        {line}" for line in _block(value))]
+    return [head, *flag, *(f"      {indent}{line}" for line in _block(value))]
+
+
+def _multiline(value: Any) -> bool:
+    return isinstance(value, str) and "\n" in value.strip()
 
 
 def _inline(value: Any) -> str:

@@ -1,7 +1,7 @@
 """The semantic differ: two parsed documents in, changes keyed by identity out.
 
 Mappings are compared key by key. A list whose items all carry the same identity (`name`, a
-builder's `gomod` module, `service`, `containerPort`, `mountPath`, `key`) is compared item by item
+builder's `gomod` module, `service`, `operation`, `containerPort`, `mountPath`, `key`) is compared item by item
 under that identity (`policies[keep-slow]`, `containers[otelcol].env[GOMEMLIMIT]`); a list of
 distinct scalars (a pipeline's exporters) as a set, with a reordering reported on its own (processor
 order matters); any other list by position.
@@ -21,6 +21,7 @@ IDENTITIES: tuple[tuple[str, Callable[[Any], Any]], ...] = (
     ("name", lambda v: v),
     ("gomod", lambda v: v.split()[0] if isinstance(v, str) and v.split() else v),
     ("service", lambda v: v),
+    ("operation", lambda v: v),
     ("containerPort", lambda v: v),
     ("mountPath", lambda v: v),
     ("key", lambda v: v),

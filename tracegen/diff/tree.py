@@ -42,16 +42,17 @@ def diff_file(path: str, before: Build, after: Build) -> FileDiff | None:
         changes = tuple(structure.diff(first.data, second.data, risks.judge))
         if not changes:
             return None
-        return FileDiff(path, kind, "changed", changes, None, details.get("environment"), details.get("service"))
+        return FileDiff(path, kind, "changed", changes, None, details.get("environment"), details.get("service"),
+                        documents.is_objects(first.data) or documents.is_objects(second.data))
     text = tuple(unified(first.text if first.text is not None else old.decode("utf-8", "replace"),
                          second.text if second.text is not None else new.decode("utf-8", "replace"), path))
     return FileDiff(path, kind, "changed", (), text, details.get("environment"), details.get("service"))
 
 
 def unified(old: str, new: str, path: str) -> list[str]:
-    """A unified diff of two texts, every line redacted (a changed secret shows as two identical
-    `<redacted>` lines, never its value)."""
-    lines = difflib.unified_diff([redact_line(line) for line in old.splitlines()],
-                                 [redact_line(line) for line in new.splitlines()],
-                                 f"a/{path}", f"b/{path}", n=CONTEXT_LINES, lineterm="")
-    return list(lines)
+    """A unified diff of two texts, compared as they are and shown redacted: a line whose secret
+    changed is shown as removed and added, both `<redacted>`, never its value."""
+    lines = difflib.unified_diff(old.splitlines(), new.splitlines(), f"a/{path}", f"b/{path}", n=CONTEXT_LINES,
+                                 lineterm="")
+    return [line if index < 2 or line.startswith("@@") else line[:1] + redact_line(line[1:])
+            for index, line in enumerate(lines)]

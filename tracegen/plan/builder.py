@@ -10,7 +10,7 @@ from tracegen.blueprint import model as bm
 from tracegen.blueprint.loader import EnvironmentView, LoadedBlueprint
 from tracegen.encoding import host_port
 from tracegen.plan import model as pm
-from tracegen.plan import remote_sampling, retention
+from tracegen.plan import remote_sampling, retention, transport
 from tracegen.plan import migration
 from tracegen.plan.collectors import collector_set
 from tracegen.plan.otel_env import otel_variables
@@ -134,6 +134,9 @@ def _tiers(view: EnvironmentView, gateway_on: bool):
 def _resolver(view: EnvironmentView, agent: pm.Tier, gateway: pm.Tier) -> pm.Resolver:
     if gateway.platform == "kubernetes" and agent.platform == "kubernetes":
         return pm.Resolver("k8s", pm.OTLP_GRPC_PORT, service=f"{GATEWAY_HEADLESS}.{gateway.namespace}")
+    if gateway.platform == "kubernetes" and agent.platform == "vm":
+        # From outside the cluster: the exposure the blueprint declares (none: refused, TG511).
+        return pm.Resolver("static", pm.OTLP_GRPC_PORT, hostnames=transport.exposed_endpoint(view))
     vm = view.platform.vm
     if vm and vm.resolver == "dns":
         return pm.Resolver("dns", pm.OTLP_GRPC_PORT, hostname=vm.dns_name)
@@ -152,20 +155,23 @@ def _service(name: str, service: bm.Service, view: EnvironmentView, agents) -> p
     protocol = languages.get(service.language).otlp_protocol
     ratio = retention.sdk_ratio(bp, name)
     platform = view.platform
-    agent = agents[0]
+    hosts = tuple(sorted(h.name for g in platform.vm.groups.values() if name in g.services for h in g.hosts)) \
+        if platform.vm else ()
+    # A service a VM group lists runs on those VMs, even where the environment also has Kubernetes.
+    runs_on = "vm" if hosts or (platform.vm and not platform.kubernetes) else agents[0].platform
+    agent = next(a for a in agents if a.platform == runs_on)
     port = agent.ports.otlp_http if protocol == "http/protobuf" else agent.ports.otlp_grpc
-    if platform.kubernetes:
+    if runs_on == "kubernetes":
         # daemonset: the agent Service with internalTrafficPolicy Local keeps traffic on the node
         # without hostPorts (which Pod Security `baseline` forbids); sidecar: the agent shares the pod;
         # namespace: the agent Service in the app's own namespace.
         host = {"sidecar": "localhost", "namespace": AGENT_SERVICE}.get(
             agent.placement, f"{AGENT_SERVICE}.{agent.namespace}.svc.cluster.local")
     else:
-        host = "127.0.0.1" if platform.local else "localhost"
+        # The host's own agent, which listens on loopback only ("localhost" may resolve to ::1 first).
+        host = "127.0.0.1"
     endpoint = service.export_endpoint or f"http://{host_port(host, port)}"
-    k8s = platform.kubernetes
-    hosts = tuple(sorted(h.name for g in platform.vm.groups.values() if name in g.services for h in g.hosts)) \
-        if platform.vm else ()
+    k8s = platform.kubernetes if runs_on == "kubernetes" else None
     return pm.ServicePlan(
         name=name, version=service.version, language=service.language, framework=service.framework,
         edge=service.edge, legacy_edge=service.legacy_edge,
@@ -182,7 +188,7 @@ def _service(name: str, service: bm.Service, view: EnvironmentView, agents) -> p
                    (k8s.app_namespaces[0] if k8s.app_namespaces else "default"))) if k8s else None,
         workload=service.kubernetes.workload,
         unit=(service.vm.unit or f"{name}.service") if hosts else None, health_url=service.vm.health_url if hosts else None,
-        hosts=hosts, baggage_budget_bytes=bp.standards.baggage_budget_bytes,
+        hosts=hosts, platform=runs_on, baggage_budget_bytes=bp.standards.baggage_budget_bytes,
         slo=pm.Slo(service.slo.availability, service.slo.latency_ms, service.slo.latency_objective)
         if service.slo else None)
 
@@ -235,7 +241,7 @@ def _environment(loaded: LoadedBlueprint, view: EnvironmentView) -> pm.Environme
     return pm.EnvironmentPlan(
         name=view.name, blueprint_name=bp.name,
         collector_version=bp.topology.collector_version or versions.COLLECTOR_VERSION,
-        agents=agents, gateway=gateway, resolvers=resolvers,
+        agents=agents, gateway=gateway, resolvers=resolvers, transport=transport.decide(view, agents, gateway),
         exporters=tuple(_exporter(name, backend) for name, backend in migration.backends_of(view).items()),
         tail_sampling=tail, sampling=sampling, privacy=_privacy(bp.standards),
         services=tuple(_service(name, s, view, agents) for name, s in sorted(bp.services.items())),

@@ -76,6 +76,55 @@ class Tier:
 
 
 @dataclass(frozen=True)
+class TlsFiles:
+    """A collector's certificate, key and the CA it trusts, as paths its process sees."""
+
+    cert_file: str
+    key_file: str
+    ca_file: str
+    reload: bool = False                  # rotated in place (cert-manager Secrets): reread periodically
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """The cert-manager issuer of the Kubernetes collectors' certificates."""
+
+    name: str
+    kind: str
+    group: str
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """Kubernetes gateways reached from outside the cluster (the environment's VM agents): a mutual-TLS
+    OTLP receiver of their own, behind a Service of `type`, admitting only `sources`."""
+
+    type: str                             # LoadBalancer | NodePort
+    address: str                          # what the VM agents dial
+    port: int                             # the Service port (LoadBalancer) or nodePort
+    container_port: int                   # the gateways' external receiver
+    sources: tuple[str, ...] = ()         # CIDRs of the VM agents (NetworkPolicy ipBlocks)
+    annotations: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Transport:
+    """How the agents reach the gateways, decided once per environment (plan/transport.py): mutual TLS
+    on every hop that leaves a host or the cluster, plaintext only in-cluster or on loopback."""
+
+    client_tls: tuple[tuple[str, TlsFiles], ...] = ()   # agent platform -> the certificate it presents
+    server_name: str | None = None        # the name agents verify when they dial gateway pod IPs
+    gateway_tls: TlsFiles | None = None   # the gateways' own OTLP receivers (mutual TLS)
+    exposure: Exposure | None = None
+    external_tls: TlsFiles | None = None  # the exposed receiver's
+    issuer: Issuer | None = None          # signs the Kubernetes collectors' certificates
+    plaintext_hops: tuple[str, ...] = ()  # hops that cross the network without TLS (tls.mode off)
+
+    def client(self, platform: str) -> TlsFiles | None:
+        return dict(self.client_tls).get(platform)
+
+
+@dataclass(frozen=True)
 class Exporter:
     """One backend, as the collector exports to it."""
 
@@ -160,6 +209,7 @@ class ServicePlan:
     unit: str | None = None               # vm: the systemd unit the rollout restarts (None: not on VMs)
     health_url: str | None = None         # vm: polled after that restart
     hosts: tuple[str, ...] = ()           # vm hosts it runs on
+    platform: PlatformKind | None = None  # where it runs: vm when a vm group lists it, else the other platform
     baggage_budget_bytes: int = 1024
     slo: Slo | None = None
     # The OTEL_* variables (name, value) every output that configures this service writes (plan/otel_env.py).
@@ -227,6 +277,8 @@ class EnvironmentPlan:
     # (semantic-convention key, vendor key) the exporting tier inserts from the vendor key when only it
     # is set: a migration away from a vendor's naming (plan/migration.py).
     attribute_mapping: tuple[tuple[str, str], ...] = ()
+    # How agents reach the gateways: TLS, certificates, exposure (plan/transport.py).
+    transport: Transport = Transport()
     # Every collector config of the environment, computed once by the planner (plan/collectors.py).
     collectors: CollectorSet | None = None
 
