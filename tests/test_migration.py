@@ -210,3 +210,22 @@ def test_datadog_runbook_explains_trace_ids_and_the_receiver_gap():
     text = next(a.content for a in migration_runbook.build(plan) if a.path.endswith("honeycomb-prod.md"))
     assert "_dd.p.tid" in text and "receiver/datadogreceiver" in text
     assert "15 days after the cutover" in text
+
+
+def test_each_step_shows_its_diff_and_cutover_flags_the_old_exporter(tmp_path):
+    path = tmp_path / "bp.yaml"
+    path.write_text(with_phase(JAEGER_TO_OTLP, "verify"), encoding="utf-8")
+    preview = CliRunner().invoke(main, ["migrate", "plan", str(path), "--diff"])
+    assert preview.exit_code == 0 and "phase: verify" in path.read_text(encoding="utf-8")   # nothing edited
+    result = CliRunner().invoke(main, ["migrate", "advance", str(path)])
+    assert result.exit_code == 0, result.output
+    assert preview.output in result.output                      # the preview is what the step shows
+    assert "data loss: exporter otlp_grpc/jaeger removed" in result.output
+    # The new backend's queue keeps its storage across the phase change: nothing queued is stranded.
+    assert "otlp_grpc/tempo's queue moves" not in result.output
+
+
+def test_a_backends_queue_storage_is_the_same_in_every_phase():
+    storages = {phase: gateway(with_phase(JAEGER_TO_OTLP, phase))["exporters"]["otlp_grpc/tempo"]["sending_queue"]
+                ["storage"] for phase in ("dual-write", "cutover", "done")}
+    assert set(storages.values()) == {"file_storage/queue-tempo"}

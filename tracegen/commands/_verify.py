@@ -19,6 +19,7 @@ from tracegen.errors import UsageError
 
 SENT = "otelcol_exporter_sent_spans"
 FAILED = ("otelcol_exporter_send_failed_spans", "otelcol_exporter_enqueue_failed_spans")
+QUEUE = "otelcol_exporter_queue_size"      # a gauge: spans waiting, reported (not summed over the window)
 METRICS = (SENT, *FAILED)
 SAMPLE = re.compile(r'^(?P<name>[A-Za-z_:][A-Za-z0-9_:]*)(?:\{(?P<labels>[^}]*)\})?\s+(?P<value>\S+)')
 LABEL = re.compile(r'(?P<key>[A-Za-z_][A-Za-z0-9_]*)="(?P<value>(?:[^"\\]|\\.)*)"')
@@ -48,14 +49,15 @@ def _get(url: str) -> str:
 
 def parse(text: str, exporters: tuple[str, ...]) -> dict[str, dict[str, float]]:
     """exporter -> metric -> value, summed over other labels, for the given exporters."""
-    counts = {e: dict.fromkeys(METRICS, 0.0) for e in exporters}
+    counts = {e: dict.fromkeys((*METRICS, QUEUE), 0.0) for e in exporters}
     for line in text.splitlines():
         match = SAMPLE.match(line)
         if not match:
             continue
         name = match["name"].removesuffix("_total")
-        if name not in METRICS:
+        if name not in METRICS and match["name"] != QUEUE:
             continue
+        name = name if name in METRICS else QUEUE
         labels = {m["key"]: m["value"] for m in LABEL.finditer(match["labels"] or "")}
         exporter = labels.get("exporter")
         if exporter in counts:
@@ -67,7 +69,7 @@ def parse(text: str, exporters: tuple[str, ...]) -> dict[str, dict[str, float]]:
 
 
 def scrape_all(urls: tuple[str, ...], exporters: tuple[str, ...]) -> dict[str, dict[str, float]]:
-    total = {e: dict.fromkeys(METRICS, 0.0) for e in exporters}
+    total = {e: dict.fromkeys((*METRICS, QUEUE), 0.0) for e in exporters}
     for url in urls:
         for exporter, values in parse(_get(url), exporters).items():
             for metric, value in values.items():
@@ -76,15 +78,17 @@ def scrape_all(urls: tuple[str, ...], exporters: tuple[str, ...]) -> dict[str, d
 
 
 def difference(after: dict, before: dict) -> dict[str, dict[str, float]]:
-    return {e: {m: after[e][m] - before[e][m] for m in METRICS} for e in after}
+    """Counters over the window; the queue as it is at the end."""
+    return {e: {**{m: after[e][m] - before[e][m] for m in METRICS}, QUEUE: after[e][QUEUE]} for e in after}
 
 
 def from_prometheus(base: str, exporters: tuple[str, ...], window_s: float) -> dict[str, dict[str, float]]:
     """increase() over the window, per exporter, from a Prometheus that scrapes the gateways."""
-    counts = {e: dict.fromkeys(METRICS, 0.0) for e in exporters}
+    counts = {e: dict.fromkeys((*METRICS, QUEUE), 0.0) for e in exporters}
     seconds = max(1, int(math.ceil(window_s)))
-    for metric in METRICS:
-        query = f'sum by (exporter) (increase({{__name__=~"{metric}(_total)?"}}[{seconds}s]))'
+    queries = {m: f'sum by (exporter) (increase({{__name__=~"{m}(_total)?"}}[{seconds}s]))' for m in METRICS}
+    queries[QUEUE] = f"sum by (exporter) ({QUEUE})"
+    for metric, query in queries.items():
         url = base.rstrip("/") + "/api/v1/query?" + urllib.parse.urlencode({"query": query})
         try:
             body = json.loads(_get(url))
@@ -119,9 +123,9 @@ def judge(plan, counts: dict[str, dict[str, float]], window_s: float) -> dict:
         "migration": plan.name, "window_s": window_s, "tolerance": plan.tolerance,
         "exporters": {
             "old": {"backend": plan.old.backend, "exporter": plan.old.exporter,
-                    **{m: old[m] for m in METRICS}},
+                    **{m: old[m] for m in (*METRICS, QUEUE)}},
             "new": {"backend": plan.new.backend, "exporter": plan.new.exporter,
-                    **{m: new[m] for m in METRICS}},
+                    **{m: new[m] for m in (*METRICS, QUEUE)}},
         },
         "difference": difference_ratio, "go": not reasons, "reasons": reasons,
     }
@@ -130,11 +134,12 @@ def judge(plan, counts: dict[str, dict[str, float]], window_s: float) -> dict:
 def text(verdict: dict) -> str:
     rows = [f"migration {verdict['migration']}: window {verdict['window_s']:g}s, tolerance "
             f"{verdict['tolerance']:.2%}",
-            f"  {'side':<4} {'backend':<16} {'exporter':<28} {'sent':>10} {'send failed':>12} {'queue full':>11}"]
+            f"  {'side':<4} {'backend':<16} {'exporter':<28} {'sent':>10} {'send failed':>12} {'queue full':>11} "
+            f"{'queued now':>11}"]
     for side in ("old", "new"):
         e = verdict["exporters"][side]
         rows.append(f"  {side:<4} {e['backend']:<16} {e['exporter']:<28} {e[SENT]:>10.0f} {e[FAILED[0]]:>12.0f} "
-                    f"{e[FAILED[1]]:>11.0f}")
+                    f"{e[FAILED[1]]:>11.0f} {e[QUEUE]:>11.0f}")
     if verdict["difference"] is not None:
         rows.append(f"  new vs old: {verdict['difference']:+.2%}")
     rows += [f"  no-go: {reason}" for reason in verdict["reasons"]]

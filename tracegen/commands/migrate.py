@@ -100,10 +100,16 @@ def _plan_text(doc: dict) -> str:
 @click.argument("blueprint", type=click.Path(dir_okay=False))
 @NAME
 @FORMAT
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Also show what advancing one phase would change in the build (nothing is edited).")
 @handle_errors
-def plan_cmd(blueprint: str, name: str | None, fmt: str) -> None:
+def plan_cmd(blueprint: str, name: str | None, fmt: str, show_diff: bool) -> None:
     """Print each migration's phases, what each phase exports to, and the next command."""
     _, plans = _load(blueprint)
+    if show_diff:
+        migration, before, after, old_text, new_text = edited(blueprint, name, "advance")
+        click.echo(phase_diff(blueprint, old_text, new_text, (before, after), fmt), nl=False)
+        return
     chosen = [_pick(plans, name)[1]] if name or not plans else list(plans)
     docs = [_plan_document(p) for p in chosen]
     click.echo(json.dumps({"migrations": docs}, indent=2) if fmt == "json" else "".join(map(_plan_text, docs)),
@@ -145,8 +151,27 @@ def _replace(path: Path, text: str) -> None:
     Tree(path.parent, path.parent).write_atomically(path.name, text.encode("utf-8"), sync=False)
 
 
-def move(blueprint: str, name: str | None, step: str) -> tuple[str, str, str]:
-    """Edit the blueprint's phase one step; returns (migration, old phase, new phase)."""
+def _phase_build(text: str, blueprint: str, phase: str):
+    """What the blueprint text builds, in memory, as a `tracegen.diff.Build` labelled with its phase."""
+    from tracegen.blueprint.loader import load_text
+    from tracegen.diff import Build
+    from tracegen.plan.builder import build_plan
+    from tracegen.targets import build_all
+
+    display = Path(blueprint).as_posix()
+    return Build.from_artifacts(build_all(build_plan(load_text(text, display), display)), label=f"phase {phase}")
+
+
+def phase_diff(blueprint: str, before: str, after: str, phases: tuple[str, str], fmt: str = "text") -> str:
+    """What moving between the two phases changes in the build (tracegen diff's API, nothing written)."""
+    from tracegen.diff import diff_trees, render
+
+    tree = diff_trees(_phase_build(before, blueprint, phases[0]), _phase_build(after, blueprint, phases[1]))
+    return render(tree, fmt)
+
+
+def edited(blueprint: str, name: str | None, step: str):
+    """(migration, old phase, new phase, text before, text after) of one step, nothing written."""
     from tracegen.blueprint.loader import load_text, read_text
     from tracegen.plan.migration import following, previous
 
@@ -160,17 +185,25 @@ def move(blueprint: str, name: str | None, step: str) -> tuple[str, str, str]:
         raise UsageError(f"migration {plan.name} is at {plan.phase}: there is no phase to "
                          f"{'advance to' if step == 'advance' else 'roll back to'}")
     text = read_text(path)
-    edited = set_phase(text, loaded, index, target)
-    again = load_text(edited, loaded.file)        # what we write must load, with the phase we meant
+    new_text = set_phase(text, loaded, index, target)
+    again = load_text(new_text, loaded.file)        # what we write must load, with the phase we meant
     if again.blueprint.migrations[index].phase != target:
         raise UsageError(f"{blueprint}: the edited phase did not read back as {target}; set it by hand")
-    _replace(path, edited)
-    return plan.name, plan.phase, target
+    return plan.name, plan.phase, target, text, new_text
+
+
+def move(blueprint: str, name: str | None, step: str) -> tuple[str, str, str, str]:
+    """Edit the blueprint's phase one step in place; returns (migration, old phase, new phase, diff)."""
+    migration, before, after, old_text, new_text = edited(blueprint, name, step)
+    change = phase_diff(blueprint, old_text, new_text, (before, after))
+    _replace(Path(blueprint), new_text)
+    return migration, before, after, change
 
 
 def _step(ctx: click.Context, blueprint: str, name: str | None, out_dir: str | None, step: str) -> None:
-    migration, before, after = move(blueprint, name, step)
+    migration, before, after, change = move(blueprint, name, step)
     click.echo(f"migration {migration}: {before} -> {after} ({blueprint} edited)")
+    click.echo(change, nl=False)
     if out_dir:
         ctx.invoke(build_command, blueprint=blueprint, out_dir=out_dir, fmt="text", strict=False, force=False,
                    only=())

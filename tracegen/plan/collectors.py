@@ -164,10 +164,11 @@ def _base(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier, ports: pm.Po
 
 def _own_storage(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier, config: _Config,
                  storage: str | None, backend: str) -> str | None:
-    """With a fan-out to several backends, each exporter's persistent queue gets a file_storage of its
-    own in a directory of its own (dual-write in a migration: one backend's backlog never shares
-    files, compaction or a disk-full failure with the other's)."""
-    if storage is None or len(env.exporters) < 2:
+    """Each backend exporter's persistent queue has a file_storage of its own, in a directory named
+    after the backend: in a fan-out (a migration's dual-write) one backend's backlog never shares
+    files, compaction or a disk-full failure with another's, and the name and directory stay the same
+    when backends are added or removed, so a phase change never strands what is still queued."""
+    if storage is None:
         return storage
     own = c.name(cc.FILE_STORAGE, f"{QUEUE_STORAGE}-{backend}")
     directory = config.extensions[storage]["directory"]
@@ -193,7 +194,7 @@ def _backends(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier, config: 
                                                                                   exporter.name)))
         config.exporters[name] = body
         names.append(name)
-    if storage is not None and len(env.exporters) > 1:
+    if storage is not None and env.exporters:
         del config.extensions[storage]       # every exporter has its own (_own_storage)
     if not names:
         name, body = ex.debug(c)
