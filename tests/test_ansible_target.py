@@ -98,7 +98,11 @@ def test_agents_list_the_same_gateways_as_their_load_balancer():
     agents = _doc(_artifacts()["prod/ansible/inventory/group_vars/otel_agents/tracegen.yml"])
     assert agents["tracegen_gateway_endpoints"] == balancer["resolver"]["static"]["hostnames"]
     assert agents["otel_collector_config_src"].endswith("/../collector/agent-vm.yaml")
-    assert agents["otel_collector_tls_files"] == ["ca.crt"]
+    # Mutual TLS to the gateways: the host's own certificate and key, and the CA (topology.tls.vm).
+    assert agents["otel_collector_tls_files"] == ["ca.crt", "collector.crt", "collector.key"]
+    assert balancer["protocol"]["otlp"]["tls"] == {
+        "insecure": False, "ca_file": "/etc/otelcol/tls/ca.crt",
+        "cert_file": "/etc/otelcol/tls/collector.crt", "key_file": "/etc/otelcol/tls/collector.key"}
     assert agents["otel_collector_environment"] == {}     # agents talk to gateways only: no credentials
 
 
@@ -106,7 +110,7 @@ def test_gateways_get_credentials_as_vault_references_only():
     artifacts = _artifacts()
     gateways = _doc(artifacts["prod/ansible/inventory/group_vars/otel_gateways/tracegen.yml"])
     assert gateways["otel_collector_environment"] == {"HONEYCOMB_API_KEY": "{{ vault_honeycomb_api_key }}"}
-    assert gateways["otel_collector_tls_files"] == ["gateway.crt", "gateway.key"]
+    assert gateways["otel_collector_tls_files"] == ["ca.crt", "collector.crt", "collector.key"]
     assert gateways["otel_collector_memory_max"] == "4096M" and gateways["otel_collector_cpu_quota"] == "200%"
     # Honeycomb is prod-only in the blueprint: staging's gateways need no key.
     staging = _doc(artifacts["staging/ansible/inventory/group_vars/otel_gateways/tracegen.yml"])
@@ -129,7 +133,8 @@ def test_service_env_files_point_the_sdks_at_the_local_agent():
     lines = artifacts["prod/ansible/files/otel-env/orders.env"].content.splitlines()
     orders = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
     assert orders["OTEL_SERVICE_NAME"] == "orders"
-    assert orders["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://localhost:4318"   # Java agent 2.x: http/protobuf
+    # Java agent 2.x: http/protobuf; the host's agent listens on loopback only (localhost may be ::1 first).
+    assert orders["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:4318"
     assert orders["OTEL_EXPORTER_OTLP_PROTOCOL"] == "http/protobuf"
     assert orders["OTEL_TRACES_SAMPLER"] == "parentbased_always_on"   # the gateways decide
     assert "deployment.environment.name=prod" in orders["OTEL_RESOURCE_ATTRIBUTES"]

@@ -65,6 +65,20 @@ def bind_host(tier: pm.Tier) -> str:
     return "127.0.0.1" if tier.platform == "local" else "0.0.0.0"
 
 
+def receiver_host(tier: pm.Tier) -> str:
+    """Where the OTLP receivers listen: a VM agent takes spans only from the apps on its own host, so
+    loopback; elsewhere as bind_host."""
+    return "127.0.0.1" if tier.platform == "vm" and tier.role == "agent" else bind_host(tier)
+
+
+def external_receiver(port: int, tls: dict | None) -> dict:
+    """The gateways' receiver for agents outside the cluster (gRPC: their load balancer's protocol)."""
+    grpc: dict = {"endpoint": host_port("0.0.0.0", port)}
+    if tls:
+        grpc["tls"] = dict(tls)
+    return {"protocols": {"grpc": grpc}}
+
+
 def otlp_receiver(ports: pm.Ports, host: str, tls: dict | None = None) -> dict:
     grpc: dict = {"endpoint": host_port(host, ports.otlp_grpc)}
     http: dict = {"endpoint": host_port(host, ports.otlp_http)}

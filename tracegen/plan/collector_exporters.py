@@ -7,11 +7,31 @@ from tracegen import backends, secrets
 from tracegen.errors import RefusedError
 from tracegen.plan import model as pm
 from tracegen.plan import collector_common as cc
+from tracegen.plan import transport
 
-# Where agents and gateways on VMs find their TLS material (the Ansible target places it).
+# Where collectors on VMs find their TLS material (the Ansible role copies files there), and where a
+# Kubernetes collector finds the operator's own otel-collector-tls Secret (e.g. a backend's CA).
 TLS_DIRECTORY = "/etc/otelcol/tls"
-GATEWAY_SERVER_TLS = {"cert_file": f"{TLS_DIRECTORY}/gateway.crt", "key_file": f"{TLS_DIRECTORY}/gateway.key"}
-GATEWAY_CLIENT_TLS = {"ca_file": f"{TLS_DIRECTORY}/ca.crt"}
+
+
+def server_tls(files: pm.TlsFiles) -> dict:
+    """An OTLP receiver that requires and verifies client certificates (configtls.ServerConfig)."""
+    tls = {"cert_file": files.cert_file, "key_file": files.key_file, "client_ca_file": files.ca_file}
+    if files.reload:
+        tls.update({"reload_interval": transport.RELOAD_INTERVAL, "client_ca_file_reload": True})
+    return tls
+
+
+def client_tls(files: pm.TlsFiles, server_name: str | None = None) -> dict:
+    """An exporter that verifies the gateway against the CA and presents its own certificate
+    (configtls.ClientConfig)."""
+    tls: dict = {"insecure": False, "cert_file": files.cert_file, "key_file": files.key_file,
+                 "ca_file": files.ca_file}
+    if server_name:
+        tls["server_name_override"] = server_name
+    if files.reload:
+        tls["reload_interval"] = transport.RELOAD_INTERVAL
+    return tls
 
 
 class SecretInConfig(RefusedError):
@@ -84,15 +104,13 @@ def _resolver(resolver: pm.Resolver) -> dict:
     return {"static": {"hostnames": list(resolver.hostnames)}}
 
 
-def load_balancer(c: cc.Components, resolver: pm.Resolver, gateway: pm.Tier, queue: dict) -> tuple[str, dict]:
+def load_balancer(c: cc.Components, resolver: pm.Resolver, env: pm.EnvironmentPlan, tier: pm.Tier,
+                  queue: dict) -> tuple[str, dict]:
     """Route every span of a trace to the same gateway instance, so tail sampling sees it whole."""
-    if gateway.platform == "vm":
-        # Agent -> gateway crosses the network between hosts: TLS against the fleet's CA.
-        tls = {"insecure": False, **GATEWAY_CLIENT_TLS}
-    else:
-        # Loopback on the local platform; inside the cluster the hop stays on the pod network.
-        # A mesh with mTLS, or gateway certificates, can replace this.
-        tls = {"insecure": True}
+    files = env.transport.client(tier.platform)
+    # Mutual TLS wherever the hop leaves a host or the cluster (plan/transport.py); plaintext only on
+    # loopback, on the pod network, or where the blueprint turned TLS off (TG512).
+    tls = client_tls(files, env.transport.server_name) if files else {"insecure": True}
     config = {
         "routing_key": "traceID",
         "resolver": _resolver(resolver),

@@ -150,7 +150,7 @@ def _base(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier, ports: pm.Po
     host = cc.bind_host(tier)
     config = _Config()
     receiver = c.name(cc.OTLP_RECEIVER)
-    config.receivers[receiver] = cc.otlp_receiver(ports, host, tls)
+    config.receivers[receiver] = cc.otlp_receiver(ports, cc.receiver_host(tier), tls)
     limiter = c.name(cc.MEMORY_LIMITER)
     config.processors[limiter] = cc.memory_limiter(tier)
     config.extensions[c.name(cc.HEALTH_CHECK)] = cc.health_check(host, ports)
@@ -204,16 +204,16 @@ def _backends(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier, config: 
 
 
 def _sample_and_measure(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier, config: _Config,
-                        receiver: str, chain: list[str], exporters: list[str], index: int) -> None:
+                        receivers: list[str], chain: list[str], exporters: list[str], index: int) -> None:
     """The pipelines of the tier that sees whole traces: tail sampling on the way to the backends,
     and RED / service-graph metrics from every span."""
     tail = env.tail_sampling
     if tail is not None:
         name = c.name(cc.TAIL_SAMPLING)
         config.processors[name] = sampling.tail_sampling(tail)
-        config.pipelines["traces/sampled"] = cc.pipeline([receiver], [*chain, name], exporters)
+        config.pipelines["traces/sampled"] = cc.pipeline(receivers, [*chain, name], exporters)
     else:
-        config.pipelines["traces"] = cc.pipeline([receiver], chain, exporters)
+        config.pipelines["traces"] = cc.pipeline(receivers, chain, exporters)
     metrics = env.derived_metrics
     connectors = []
     if metrics.span_metrics:
@@ -227,7 +227,7 @@ def _sample_and_measure(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier
     if connectors:
         # RED metrics count all traffic, so the connectors hang off a second traces pipeline that
         # the receiver also feeds and that does not tail-sample.
-        config.pipelines["traces/metrics"] = cc.pipeline([receiver], chain, connectors)
+        config.pipelines["traces/metrics"] = cc.pipeline(receivers, chain, connectors)
         prometheus = c.name(cc.PROMETHEUS)
         # Exemplars (links from a latency bucket to a trace) are only served in OpenMetrics format.
         config.exporters[prometheus] = {
@@ -259,12 +259,12 @@ def agent(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier) -> dict:
         # A single instance sees every trace whole: it samples and measures itself (the plan
         # refuses tail sampling on a tier of several instances without a gateway).
         chain += _mapping(c, env, config)
-        _sample_and_measure(c, env, tier, config, receiver, chain, _backends(c, env, tier, config, storage), 0)
+        _sample_and_measure(c, env, tier, config, [receiver], chain, _backends(c, env, tier, config, storage), 0)
         return config.as_dict()
     resolver = env.resolver_for(tier.platform)
     if resolver is None:
         raise TracegenError(f"environment '{env.name}': the {tier.platform} agents have no way to find the gateways")
-    name, body = ex.load_balancer(c, resolver, env.gateway, cc.sending_queue(cc.queue_items(tier, 1), storage))
+    name, body = ex.load_balancer(c, resolver, env, tier, cc.sending_queue(cc.queue_items(tier, 1), storage))
     config.exporters[name] = body
     config.pipelines["traces"] = cc.pipeline([receiver], chain, [name])
     return config.as_dict()
@@ -272,11 +272,20 @@ def agent(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier) -> dict:
 
 def _gateway_instance(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier, index: int,
                       ports: pm.Ports, instance: str) -> dict:
-    tls = ex.GATEWAY_SERVER_TLS if tier.platform == "vm" else None
-    config, receiver, storage = _base(c, env, tier, ports, instance, tls)
+    transport = env.transport
+    files = transport.gateway_tls if tier.platform != "local" else None
+    config, receiver, storage = _base(c, env, tier, ports, instance, ex.server_tls(files) if files else None)
+    receivers = [receiver]
+    if transport.exposure is not None and tier.platform == "kubernetes":
+        # Agents outside the cluster arrive through the exposure's Service on a receiver of their own
+        # (always mutual TLS unless tls.mode is off), so the in-cluster one stays as it is.
+        external = c.name(cc.OTLP_RECEIVER, "external")
+        tls = ex.server_tls(transport.external_tls) if transport.external_tls else None
+        config.receivers[external] = cc.external_receiver(transport.exposure.container_port, tls)
+        receivers.append(external)
     exporters = _backends(c, env, tier, config, storage)
     chain = [c.name(cc.MEMORY_LIMITER), *_mapping(c, env, config)]
-    _sample_and_measure(c, env, tier, config, receiver, chain, exporters, index)
+    _sample_and_measure(c, env, tier, config, receivers, chain, exporters, index)
     return config.as_dict()
 
 

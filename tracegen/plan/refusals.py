@@ -122,6 +122,8 @@ def gateway_reachable(view: EnvironmentView, env: pm.EnvironmentPlan) -> Iterato
     if env.gateway is None:
         return
     for agent in env.agents:
+        if agent.platform == "vm" and env.gateway.platform == "kubernetes":
+            continue              # the exposure's to give (gateway_exposure, TG511)
         resolver = env.resolver_for(agent.platform)
         if resolver is None or (resolver.kind == "static" and not resolver.hostnames):
             yield Refusal(_platform(view.name) + (agent.platform,),
@@ -131,6 +133,36 @@ def gateway_reachable(view: EnvironmentView, env: pm.EnvironmentPlan) -> Iterato
         elif resolver.kind == "dns" and not resolver.hostname:
             yield Refusal(_platform(view.name) + ("vm", "resolver"),
                           "resolver: dns needs dns_name, the name the gateways share")
+
+
+def gateway_exposure(view: EnvironmentView, env: pm.EnvironmentPlan) -> Iterator[Refusal]:
+    """VM agents reach Kubernetes gateways only through an exposure the blueprint declares, admitted by
+    the gateways' NetworkPolicy from the VM networks it declares (TG511, TG513)."""
+    gateway = env.gateway
+    if gateway is None or gateway.platform != "kubernetes" or not any(a.platform == "vm" for a in env.agents):
+        return
+    exposure = env.transport.exposure
+    if exposure is None:
+        yield Refusal(_platform(view.name) + ("kubernetes",),
+                      "the VM agents export to the Kubernetes gateways, which nothing exposes outside the "
+                      "cluster: add platform.kubernetes.gateway_exposure {type: LoadBalancer or NodePort, "
+                      "address: the name the VMs dial}", view.name, "TG511")
+    elif not exposure.sources:
+        yield Refusal(_platform(view.name) + ("vm",),
+                      "the VM agents export to the Kubernetes gateways, whose NetworkPolicy admits only "
+                      "declared sources: list the networks the VM hosts send from in platform.vm.cidrs "
+                      "(e.g. [10.40.0.0/16])", view.name, "TG513")
+
+
+def certificate_issuer(view: EnvironmentView, env: pm.EnvironmentPlan) -> Iterator[Refusal]:
+    """Kubernetes collectors on a mutual-TLS hop get cert-manager Certificates: from a named issuer."""
+    t = env.transport
+    if t.issuer is None and (t.client("kubernetes") or (env.gateway and env.gateway.platform == "kubernetes"
+                                                         and (t.external_tls or t.gateway_tls))):
+        yield Refusal(_platform(view.name) + ("kubernetes",),
+                      "the Kubernetes collectors need certificates for mutual TLS with the VMs (or "
+                      "tls.mode always): name the cert-manager issuer in topology.tls.issuer {name, kind}",
+                      view.name)
 
 
 def policy_names(view: EnvironmentView) -> Iterator[Refusal]:
@@ -258,14 +290,14 @@ PlanJudge = Callable[[EnvironmentView, pm.EnvironmentPlan], Iterator[Refusal]]
 VIEW_JUDGES: tuple[ViewJudge, ...] = (vm_host_roles, vm_host_names, policy_names, capped_part_names,
                                       reserved_mode, propagators, name_lengths, backend_endpoints,
                                       service_namespaces)
-PLAN_JUDGES: tuple[PlanJudge, ...] = (gateway_reachable,)
+PLAN_JUDGES: tuple[PlanJudge, ...] = (gateway_reachable, gateway_exposure, certificate_issuer)
 
 
 def judge_plan(view: EnvironmentView, env: pm.EnvironmentPlan) -> None:
     """Called by the planner once tiers and resolvers are decided, before collector configs are built."""
     found = [refusal for judge in PLAN_JUDGES for refusal in judge(view, env)]
     if found:
-        raise PlanRefusal(found[0].path, found[0].message, tuple(found[1:]))
+        raise PlanRefusal(found[0].path, found[0].message, tuple(found[1:]), code=found[0].code)
 
 
 def reported(loaded: LoadedBlueprint, code: str, plan_environment) -> list[Refusal]:

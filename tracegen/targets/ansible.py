@@ -20,6 +20,7 @@ Environments without a vm platform get none of this.
 from __future__ import annotations
 
 import re
+from pathlib import PurePosixPath
 
 
 from tracegen.errors import RefusedError
@@ -97,6 +98,15 @@ def _hosts(env: pm.EnvironmentPlan) -> tuple[dict[str, str], dict[str, str]]:
     return agents, gateways
 
 
+def tls_files(files: pm.TlsFiles | None) -> list[str]:
+    """The certificate files the role copies from otel_collector_tls_src_dir into its TLS directory:
+    those the blueprint (topology.tls.vm) puts there. Files elsewhere are placed by your own PKI."""
+    if files is None:
+        return []
+    paths = [PurePosixPath(p) for p in (files.cert_file, files.key_file, files.ca_file)]
+    return sorted({p.name for p in paths if p.parent == PurePosixPath(ex.TLS_DIRECTORY)})
+
+
 def _host_entry(name: str, address: str) -> dict:
     return {"ansible_host": address} if address != name else {}
 
@@ -160,7 +170,7 @@ def group_vars(env: pm.EnvironmentPlan, source: str) -> dict[str, str]:
         assert env.gateway is not None
         data = _tier_vars(env, env.gateway, "gateway.yaml")
         modes = [m for m, _ in env.tail_sampling.modes] if env.tail_sampling else []
-        data["otel_collector_tls_files"] = ["gateway.crt", "gateway.key"]
+        data["otel_collector_tls_files"] = tls_files(env.transport.gateway_tls)
         data["tracegen_sampling_mode"] = ""
         data["otel_collector_overlay_srcs"] = (
             "{{ [playbook_dir ~ '/../collector/modes/' ~ tracegen_sampling_mode ~ '.yaml'] "
@@ -175,8 +185,8 @@ def group_vars(env: pm.EnvironmentPlan, source: str) -> dict[str, str]:
         resolver = env.resolver_for("vm")
         endpoints = list(resolver.hostnames) if resolver and resolver.kind == "static" else (
             [encoding.host_port(resolver.hostname, resolver.port)] if resolver and resolver.hostname else [])
-        # Agent -> gateway is TLS only when the gateways are VMs (collector_exporters.load_balancer).
-        data["otel_collector_tls_files"] = ["ca.crt"] if gateways else []
+        # Agent -> gateway is mutual TLS (plan/transport.py): the host's certificate, key and the CA.
+        data["otel_collector_tls_files"] = tls_files(env.transport.client("vm"))
         data["tracegen_gateway_endpoints"] = endpoints
     else:
         data["tracegen_gateway_endpoints"] = []
@@ -335,7 +345,10 @@ def _readme(env: pm.EnvironmentPlan, gateways: dict[str, str], secrets: list[str
         secrets=[(name, _vault_var(name)) for name in secrets], role=ROLE,
         gateway_batches=GATEWAY_BATCHES, agent_batches=AGENT_BATCHES, gateway_max_fail=GATEWAY_MAX_FAIL,
         agent_max_fail=AGENT_MAX_FAIL, env_dest=ENV_FILE_DEST.format(service="<service>"), drop_in=DROP_IN,
-        modes=[m for m, _ in env.tail_sampling.modes] if env.tail_sampling else [])
+        modes=[m for m, _ in env.tail_sampling.modes] if env.tail_sampling else [],
+        tls=env.transport.client("vm"), tls_copied=tls_files(env.transport.client("vm")),
+        exposure=encoding.host_port(env.transport.exposure.address, env.transport.exposure.port)
+        if env.transport.exposure else None)
 
 
 def environment(env: pm.EnvironmentPlan, source: str) -> list[Artifact]:

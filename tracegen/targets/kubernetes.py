@@ -87,6 +87,8 @@ def environment_files(env: pm.EnvironmentPlan, source: str) -> tuple[dict[str, l
         resources.append(f"../{kc.INGRESS_DIRECTORY}")
     files["kustomization.yaml"] = [kustomization(resources)]
     for service in env.services:
+        if service.platform != "kubernetes":
+            continue              # it runs on VMs: its host's agent and the Ansible env file configure it
         for name, doc in apps.component(env, service, cfg).items():
             files[f"apps/{service.name}/{name}"] = [doc]
     return files, cfg

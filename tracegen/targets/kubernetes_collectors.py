@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from tracegen.plan import model as pm
 from tracegen.plan import remote_sampling as rs
+from tracegen.plan import transport
 from tracegen.targets import kubernetes_common as kc
 
 AGENT_CONFIG_MAP = "otel-agent-config"
@@ -32,6 +33,11 @@ PROMETHEUS_PORT_NAME = "prom-derived"
 # Above every app (0 unless they set one), below the system-*-critical classes (2000000000+).
 AGENT_PRIORITY = 1_000_000
 ZONE_KEY = "topology.kubernetes.io/zone"
+EXTERNAL_PORT_NAME = "otlp-external"
+# The collectors' certificates: 90 days, renewed 30 days before they end (cert-manager's habit for
+# ACME-like lifetimes; the collector re-reads rotated files, plan/transport.RELOAD_INTERVAL).
+CERT_DURATION = "2160h"
+CERT_RENEW_BEFORE = "720h"
 HOST_KEY = "kubernetes.io/hostname"
 
 
@@ -186,6 +192,7 @@ def agents(env: pm.EnvironmentPlan, cfg: Configs) -> list[dict]:
     if tier is None:
         return []
     objects = [priority_class(env)] if tier.placement == "daemonset" else []
+    objects += agent_certificates(env, tier)
     for namespace in agent_namespaces(env, tier):
         objects += [service_account(pm.AGENT_SERVICE, namespace, env, "agent", True),
                     config_map(AGENT_CONFIG_MAP, namespace, cfg.agent, env, "agent"),
@@ -259,14 +266,14 @@ def _prometheus_ports(env: pm.EnvironmentPlan) -> list[tuple[str, int]]:
 
 def gateway_workload(env: pm.EnvironmentPlan, tier: pm.Tier, cfg: Configs) -> dict:
     args = [*_gateway_args(cfg), *env.collectors.args("gateway", "kubernetes")]
-    container = kc.collector_container(env, tier, "otel-gateway", args, cfg.gateway_text,
-                                       cfg.gateway_secrets, node_filter=False, extra_ports=_prometheus_ports(env))
+    container = kc.collector_container(env, tier, "otel-gateway", args, cfg.gateway_text, cfg.gateway_secrets,
+                                       node_filter=False, extra_ports=_prometheus_ports(env) + _external_ports(env))
     stateful = env.persistent_queue
     if not stateful:
         _reserve_queue_disk(container, env, tier)
     spec = {"serviceAccountName": pm.GATEWAY_SERVICE, "containers": [container],
             "volumes": kc.collector_volumes(GATEWAY_CONFIG_MAP, list(cfg.gateway_paths), env, cfg.gateway_text,
-                                            None if stateful else _queue_volume(tier)),
+                                            None if stateful else _queue_volume(tier), transport.GATEWAY_CERTIFICATE),
             # Spread replicas over zones, then nodes, so one zone's or node's loss does not take the
             # whole tail-sampling tier (ScheduleAnyway: a single-zone cluster still schedules).
             "topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": "ScheduleAnyway",
@@ -316,10 +323,77 @@ def scrapers(env: pm.EnvironmentPlan) -> dict:
     return {"namespaceSelector": {"matchLabels": {kc.SCRAPE_LABEL: "true"}}}
 
 
+def _external_ports(env: pm.EnvironmentPlan) -> list[tuple[str, int]]:
+    exposure = env.transport.exposure
+    return [(EXTERNAL_PORT_NAME, exposure.container_port)] if exposure else []
+
+
+def exposure_service(env: pm.EnvironmentPlan, tier: pm.Tier) -> list[dict]:
+    """The gateways' external receiver behind a LoadBalancer or NodePort Service, for the VM agents.
+    externalTrafficPolicy Local keeps the client's source address (no SNAT to a node), so the
+    NetworkPolicy's ipBlocks see the VM networks the blueprint declares."""
+    exposure = env.transport.exposure
+    if exposure is None:
+        return []
+    port: dict = {"name": EXTERNAL_PORT_NAME, "port": exposure.container_port, "targetPort": exposure.container_port,
+                  "protocol": "TCP"}
+    if exposure.type == "NodePort":
+        port["nodePort"] = exposure.port
+    else:
+        port["port"] = exposure.port
+    name = f"{pm.GATEWAY_SERVICE}-external"
+    return [{"apiVersion": "v1", "kind": "Service",
+             "metadata": kc.meta(name, tier.namespace, kc.labels(pm.GATEWAY_SERVICE, "gateway", env),
+                                 dict(exposure.annotations) or None),
+             "spec": {"type": exposure.type, "externalTrafficPolicy": "Local",
+                      "selector": kc.selector(pm.GATEWAY_SERVICE), "ports": [port]}}]
+
+
+def _certificate(env: pm.EnvironmentPlan, name: str, namespace: str, component: str, names: list[str]) -> dict:
+    issuer = env.transport.issuer
+    assert issuer is not None, "the planner refuses certificates without an issuer"
+    ips = sorted(n for n in names if kc.is_ip(n))
+    spec: dict = {"secretName": name,
+                  "issuerRef": {"name": issuer.name, "kind": issuer.kind, "group": issuer.group},
+                  "dnsNames": sorted(set(names) - set(ips)),
+                  # Server and client auth: the gateway also verifies agents, the agents present theirs.
+                  "usages": ["digital signature", "key encipherment", "server auth", "client auth"],
+                  "duration": CERT_DURATION, "renewBefore": CERT_RENEW_BEFORE,
+                  "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"}}
+    if ips:
+        spec["ipAddresses"] = ips
+    return {"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+            "metadata": kc.meta(name, namespace, kc.labels(name, component, env)), "spec": spec}
+
+
+def gateway_certificates(env: pm.EnvironmentPlan, tier: pm.Tier) -> list[dict]:
+    """The gateways' certificate (cert-manager), when their receivers are mutual TLS: valid for the
+    Service's in-cluster names and the address VM agents dial."""
+    if "gateway" not in transport.needs_certificates(env):
+        return []
+    ns = tier.namespace
+    names = [pm.GATEWAY_SERVICE, f"{pm.GATEWAY_SERVICE}.{ns}", f"{pm.GATEWAY_SERVICE}.{ns}.svc",
+             f"{pm.GATEWAY_SERVICE}.{ns}.svc.cluster.local"]
+    if env.transport.exposure:
+        names.append(env.transport.exposure.address)
+    return [_certificate(env, transport.GATEWAY_CERTIFICATE, ns, "gateway", names)]
+
+
+def agent_certificates(env: pm.EnvironmentPlan, tier: pm.Tier) -> list[dict]:
+    """The agents' client certificate (cert-manager), in every namespace agent pods run in."""
+    if "agent" not in transport.needs_certificates(env):
+        return []
+    namespaces = set(agent_namespaces(env, tier))
+    if tier.placement == "sidecar":
+        namespaces |= set(kc.workload_namespaces(env))
+    return [_certificate(env, transport.AGENT_CERTIFICATE, ns, "agent", [f"{pm.AGENT_SERVICE}.{ns}.svc"])
+            for ns in sorted(namespaces)]
+
+
 def network_policy(env: pm.EnvironmentPlan, tier: pm.Tier) -> dict:
-    """OTLP into the gateway from the agents and from the mesh and ingress namespaces, the metrics
-    ports (self-metrics, and the derived metrics' Prometheus port) from the scraping namespaces;
-    nothing else."""
+    """OTLP into the gateway from the agents and from the mesh and ingress namespaces, the external
+    receiver from the VM networks the blueprint declares, the metrics ports (self-metrics, and the
+    derived metrics' Prometheus port) from the scraping namespaces; nothing else."""
     agent = kc.k8s_agent(env)
     peers: list[dict] = []
     if agent is not None:
@@ -332,15 +406,18 @@ def network_policy(env: pm.EnvironmentPlan, tier: pm.Tier) -> dict:
                           (env.ingress.namespace if env.ingress else None)) if ns]
     if edge:
         peers.append({"namespaceSelector": _in_namespaces(edge)})
+    rules = [{"from": peers, "ports": [{"protocol": "TCP", "port": tier.ports.otlp_grpc},
+                                       {"protocol": "TCP", "port": tier.ports.otlp_http}]}]
+    exposure = env.transport.exposure
+    if exposure is not None and exposure.sources:
+        rules.append({"from": [{"ipBlock": {"cidr": cidr}} for cidr in exposure.sources],
+                      "ports": [{"protocol": "TCP", "port": exposure.container_port}]})
+    rules.append({"from": [scrapers(env)], "ports": [
+        {"protocol": "TCP", "port": port} for port in (tier.ports.metrics, *(p for _, p in _prometheus_ports(env)))]})
     return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
             "metadata": kc.meta(pm.GATEWAY_SERVICE, tier.namespace, kc.labels(pm.GATEWAY_SERVICE, "gateway", env)),
             "spec": {"podSelector": {"matchLabels": kc.selector(pm.GATEWAY_SERVICE)}, "policyTypes": ["Ingress"],
-                     "ingress": [{"from": peers, "ports": [
-                         {"protocol": "TCP", "port": tier.ports.otlp_grpc},
-                         {"protocol": "TCP", "port": tier.ports.otlp_http}]},
-                         {"from": [scrapers(env)], "ports": [
-                             {"protocol": "TCP", "port": port}
-                             for port in (tier.ports.metrics, *(p for _, p in _prometheus_ports(env)))]}]}}
+                     "ingress": rules}}
 
 
 def gateways(env: pm.EnvironmentPlan, cfg: Configs) -> list[dict]:
@@ -349,8 +426,9 @@ def gateways(env: pm.EnvironmentPlan, cfg: Configs) -> list[dict]:
         return []
     workload = gateway_workload(env, tier, cfg)
     return [service_account(pm.GATEWAY_SERVICE, tier.namespace, env, "gateway", False),
-            config_map(GATEWAY_CONFIG_MAP, tier.namespace, cfg.gateway, env, "gateway"),
-            workload, *_gateway_services(env, tier), disruption_budget(env, tier), network_policy(env, tier)]
+            *gateway_certificates(env, tier), config_map(GATEWAY_CONFIG_MAP, tier.namespace, cfg.gateway, env, "gateway"),
+            workload, *_gateway_services(env, tier), *exposure_service(env, tier), disruption_budget(env, tier),
+            network_policy(env, tier)]
 
 
 def namespace(env: pm.EnvironmentPlan) -> dict:

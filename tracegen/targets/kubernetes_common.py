@@ -5,6 +5,7 @@ variable names) come from the plan and the collector target's constants, never r
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 from collections.abc import Sequence
 
@@ -13,6 +14,7 @@ from tracegen.plan import model as pm
 from tracegen.plan import collector_common as cc
 from tracegen.plan import collector_exporters as ex
 from tracegen.plan import collector_privacy as privacy
+from tracegen.plan import transport
 
 SECRET_NAME = "otel-collector-secrets"     # created by the operator of the cluster, never by tracegen
 TLS_SECRET_NAME = "otel-collector-tls"
@@ -28,6 +30,14 @@ OPT_IN_LABEL = "tracing.tracegen.dev/enabled"
 # A namespace with this label may scrape the collectors' metrics ports (the gateway NetworkPolicy),
 # unless the blueprint names the scraping namespaces (platform.kubernetes.prometheus_namespaces).
 SCRAPE_LABEL = "tracing.tracegen.dev/scrape"
+
+
+def is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def image(env: pm.EnvironmentPlan) -> str:
@@ -182,6 +192,8 @@ def collector_container(env: pm.EnvironmentPlan, tier: pm.Tier, name: str, args:
         mounts.append({"name": "queue", "mountPath": cc.QUEUE_DIRECTORY})
     if ex.TLS_DIRECTORY in config_text:
         mounts.append({"name": "tls", "mountPath": ex.TLS_DIRECTORY, "readOnly": True})
+    if transport.CERT_DIRECTORY in config_text:
+        mounts.append({"name": "certs", "mountPath": transport.CERT_DIRECTORY, "readOnly": True})
     return {
         "name": name, "image": image(env), "imagePullPolicy": "IfNotPresent", "args": args,
         "env": collector_env(tier, config_text, secrets, node_filter),
@@ -192,14 +204,19 @@ def collector_container(env: pm.EnvironmentPlan, tier: pm.Tier, name: str, args:
 
 
 def collector_volumes(config_map: str, items: list[tuple[str, str]], env: pm.EnvironmentPlan, config_text: str,
-                      queue: dict | None) -> list[dict]:
-    """The config (keys mapped to paths, since ConfigMap keys cannot hold '/'), the queue, TLS files."""
+                      queue: dict | None, certificate: str = transport.AGENT_CERTIFICATE) -> list[dict]:
+    """The config (keys mapped to paths, since ConfigMap keys cannot hold '/'), the queue, TLS files,
+    and the Secret of the collector's cert-manager `certificate` when its config reads one."""
     volumes = [{"name": "config", "configMap": {
         "name": config_map, "items": [{"key": key, "path": path} for key, path in items]}}]
     if env.persistent_queue and queue is not None:
         volumes.append({"name": "queue", **queue})
     if ex.TLS_DIRECTORY in config_text:
         volumes.append({"name": "tls", "secret": {"secretName": TLS_SECRET_NAME, "defaultMode": 0o440}})
+    if transport.CERT_DIRECTORY in config_text:
+        # cert-manager renews the Secret in place; the kubelet updates the files and the collector
+        # re-reads them (reload_interval), so a renewal needs no restart.
+        volumes.append({"name": "certs", "secret": {"secretName": certificate, "defaultMode": 0o440}})
     return volumes
 
 

@@ -34,6 +34,7 @@ CRD_SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
     "github.com/envoyproxy/gateway": (versions.ENVOY_GATEWAY_VERSION,
                                       ("charts/gateway-helm/charts/crds/crds/generated",)),
     "github.com/argoproj/argo-cd/v3": (versions.ARGOCD_VERSION, ("manifests/crds",)),
+    "github.com/cert-manager/cert-manager": (versions.CERT_MANAGER_VERSION, ("deploy/crds",)),
 }
 GROUP_SOURCES = {
     "telemetry.istio.io": "istio.io/api", "networking.istio.io": "istio.io/api",
@@ -41,6 +42,7 @@ GROUP_SOURCES = {
     "gateway.networking.k8s.io": "sigs.k8s.io/gateway-api",
     "gateway.envoyproxy.io": "github.com/envoyproxy/gateway",
     "argoproj.io": "github.com/argoproj/argo-cd/v3",
+    "cert-manager.io": "github.com/cert-manager/cert-manager",
 }
 INDEX = "index.json"
 GO_TIMEOUT_S = 600

@@ -41,6 +41,9 @@ from tracegen.standards.rules import (
     tg508_credentials_missing,
     tg509_endpoint_shape,
     tg510_datadog_stats_after_sampling,
+    tg511_vm_gateway_unexposed,
+    tg512_tier_plaintext,
+    tg513_vm_cidrs_missing,
     tg601_no_owner,
     tg602_no_oncall,
 )
@@ -77,6 +80,9 @@ RULES: dict[str, ModuleType] = {
     "TG508": tg508_credentials_missing,
     "TG509": tg509_endpoint_shape,
     "TG510": tg510_datadog_stats_after_sampling,
+    "TG511": tg511_vm_gateway_unexposed,
+    "TG512": tg512_tier_plaintext,
+    "TG513": tg513_vm_cidrs_missing,
     "TG601": tg601_no_owner,
     "TG602": tg602_no_oncall,
 }

@@ -116,16 +116,22 @@ _MODELS: dict[int, tuple[LoadedBlueprint, list]] = {}
 NOUNS = {"errors": "error traces", "slow": "slow traces", "coverage": "root requests' traces"}
 
 
-def sampling_models(loaded: LoadedBlueprint) -> list[tuple[str, SamplingModel]]:
-    """Each planned environment's retention model, computed by the planner once per loaded blueprint
+def planned(loaded: LoadedBlueprint) -> list:
+    """Each planned environment (plan.model.EnvironmentPlan), planned once per loaded blueprint
     (environments the planner refuses are TG001's to report)."""
     hit = _MODELS.get(id(loaded))
     if hit is None or hit[0] is not loaded:
         plans, _ = collect(loaded, plan_environment)
-        hit = (loaded, [(env.name, env.sampling) for env in plans if env.sampling is not None])
+        hit = (loaded, plans)
         _MODELS.clear()
         _MODELS[id(loaded)] = hit
     return hit[1]
+
+
+def sampling_models(loaded: LoadedBlueprint) -> list[tuple[str, SamplingModel]]:
+    """Each planned environment's retention model, computed by the planner once per loaded blueprint
+    (environments the planner refuses are TG001's to report)."""
+    return [(env.name, env.sampling) for env in planned(loaded) if env.sampling is not None]
 
 
 def shortfall(model: SamplingModel, cls: str, tail_cause: tuple[tuple, str] | None) -> tuple[tuple, str] | None:

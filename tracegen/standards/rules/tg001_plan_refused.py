@@ -10,23 +10,15 @@ reports them first, each at the blueprint position that causes it. The message s
 
 Bad:
 
-    environments:
-      prod:
-        platform:
-          vm:
-            gateways: [app-1]
-            groups:
-              shop: {hosts: [app-1, app-2], services: [frontend]}
+    sampling:
+      modes:
+        baseline: {probabilistic_percentage: 100}
 
 Good:
 
-    environments:
-      prod:
-        platform:
-          vm:
-            gateways: [gw-1, gw-2]
-            groups:
-              shop: {hosts: [app-1, app-2], services: [frontend]}
+    sampling:
+      modes:
+        incident: {probabilistic_percentage: 100}
 """
 
 from __future__ import annotations
