@@ -80,6 +80,9 @@ CASES = {
         "backends:\n", "backends:\n  dd:\n    type: datadog\n    endpoint: https://trace.agent.datadoghq.com\n"
                        "    api_key: ${env:DD_API_KEY}\n    headers: {dd-otlp-source: shop}\n"),
     "gateway listed twice (two replicas counted for one host)": blueprint(gateways="gw-1, gw-1"),
+    "service in a namespace the environment does not declare": blueprint(
+        platform="      kubernetes: {cluster: prod, app_namespaces: [shop]}").replace(
+        "    language: go\n", "    language: go\n    kubernetes: {namespace: billing}\n"),
     "gateway and agent are one host spelt differently": blueprint(gateways="App-1."),
     "two spellings of one agent host (host_vars files collide)": blueprint(hosts="app-1, APP-1"),
     "host named like Ansible's implicit group": blueprint(hosts="app-1, all"),

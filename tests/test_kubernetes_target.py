@@ -459,17 +459,22 @@ def test_admission_policy_cel_behaves(checkout):
     def evaluate(expression, activation):
         return bool(env.program(env.compile(expression)).evaluate(activation))
 
-    def admitted(container_env):
-        obj = celpy.json_to_cel({"spec": {"template": {"spec": {"containers": [
-            {"name": "app", "image": "app:1", "env": container_env}]}}}})
-        containers = env.program(env.compile(spec["variables"][0]["expression"])).evaluate({"object": obj})
-        variables = celpy.celtypes.MapType({celpy.celtypes.StringType("containers"): containers})
+    def admitted(container_env, kind="Deployment"):
+        template = {"spec": {"containers": [{"name": "app", "image": "app:1", "env": container_env}]}}
+        obj = celpy.json_to_cel({"kind": kind, "spec": {"jobTemplate": {"spec": {"template": template}}}
+                                 if kind == "CronJob" else {"template": template}})
+        variables = celpy.celtypes.MapType({})
+        for variable in spec["variables"]:   # in order: each may use the ones before it
+            value = env.program(env.compile(variable["expression"])).evaluate({"object": obj, "variables": variables})
+            variables = celpy.celtypes.MapType({**variables, celpy.celtypes.StringType(variable["name"]): value})
         return all(evaluate(v["expression"], {"object": obj, "variables": variables}) for v in spec["validations"])
 
     named = {"name": "OTEL_SERVICE_NAME", "value": "checkout"}
     assert admitted([named, {"name": "OTEL_PROPAGATORS", "value": "tracecontext,baggage"}])
     assert not admitted([named, {"name": "OTEL_PROPAGATORS", "value": "tracecontext,b3multi"}])
     assert not admitted([{"name": "OTEL_PROPAGATORS", "value": "tracecontext"}])
+    # A CronJob's pod template sits in its jobTemplate.
+    assert admitted([named], "CronJob") and not admitted([named, {"name": "OTEL_PROPAGATORS", "value": "b3"}], "CronJob")
     # What the app components set is admitted.
     component_env = [e for e in _env(checkout, "prod/kubernetes/apps/checkout/otel-env.yaml") if "value" in e]
     assert admitted(component_env)

@@ -1,13 +1,36 @@
 """What applications adopt: one kustomize Component per service that sets its OTEL_* variables (and,
-for the sidecar placement, adds the agent), and the admission policy that keeps B3 at the edge."""
+for the sidecar placement, adds the agent; for a Java service, the Java agent), and the admission
+policy that keeps B3 at the edge.
+
+Each Component patches the workload of the kind the blueprint names (`services.<name>.kubernetes.workload`:
+Deployment, StatefulSet, DaemonSet, CronJob, whose pod template is spec.jobTemplate.spec.template, or
+an Argo Rollout), selected by kind and name. Not by namespace: kustomize applies Components before
+its `namespace:` transformer, so a namespace selector would silently match nothing in the usual app
+kustomization; the service's namespace places the Component's own objects and scopes the admission
+policy and the collectors' NetworkPolicy. kustomize merges lists by key (containers by name) only for
+kinds whose schema it knows: a Rollout's Component therefore carries the few lines of OpenAPI that
+tell it a Rollout's spec.template is a pod template (without them the patch would replace the app's
+container list, image included)."""
 
 from __future__ import annotations
 
 from tracegen.plan import model as pm
 from tracegen.targets import kubernetes_collectors as kcol
+from tracegen.targets import java_agent
 from tracegen.targets import kubernetes_common as kc
 
 PATCH_FILE = "otel-env.yaml"
+ROLLOUT_OPENAPI_FILE = "rollout-openapi.yaml"
+# kind -> (API group, version, path of the pod template in its spec)
+WORKLOADS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "Deployment": ("apps", "v1", ("template",)),
+    "StatefulSet": ("apps", "v1", ("template",)),
+    "DaemonSet": ("apps", "v1", ("template",)),
+    "CronJob": ("batch", "v1", ("jobTemplate", "spec", "template")),
+    "Rollout": ("argoproj.io", "v1alpha1", ("template",)),
+}
+JAVA_AGENT_VOLUME = "otel-java-agent"
+JAVA_AGENT_CONTAINER = "opentelemetry-java-agent"     # not otel-*: that names tracegen's collectors
 SIDECAR_CONFIG_FILE = "otel-agent-config.yaml"
 COMPONENT_API = "kustomize.config.k8s.io/v1alpha1"
 # CEL: the object being admitted carries the opt-in label (kc.OPT_IN_LABEL) set to "true".
@@ -32,6 +55,35 @@ def _sidecar(env: pm.EnvironmentPlan, tier: pm.Tier, service: pm.ServicePlan, cf
     return container, volumes
 
 
+def _java_agent(pod: dict) -> None:
+    """An init container copies the agent jar from the OpenTelemetry Operator's image into an emptyDir
+    the app container reads it from; JAVA_TOOL_OPTIONS makes the JVM load it (targets/java_agent.py)."""
+    copy = {"name": JAVA_AGENT_CONTAINER, "image": java_agent.IMAGE,
+            "command": ["cp", java_agent.IMAGE_JAR, java_agent.POD_JAR],
+            "volumeMounts": [{"name": JAVA_AGENT_VOLUME, "mountPath": java_agent.POD_DIRECTORY}],
+            # The image's root is busybox: any user may read the jar; nothing else is needed.
+            "securityContext": {**kc.container_security(), "runAsUser": 65532, "runAsGroup": 65532},
+            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "64Mi"}}}
+    pod.setdefault("initContainers", []).insert(0, copy)
+    app = pod["containers"][0]
+    app["env"] = [*app["env"], {"name": java_agent.VARIABLE, "value": java_agent.tool_options(java_agent.POD_JAR)}]
+    app["volumeMounts"] = [{"name": JAVA_AGENT_VOLUME, "mountPath": java_agent.POD_DIRECTORY, "readOnly": True}]
+    pod.setdefault("volumes", []).append({"name": JAVA_AGENT_VOLUME, "emptyDir": {"sizeLimit": "200Mi"}})
+
+
+def rollout_openapi() -> dict:
+    """Just enough OpenAPI for kustomize to merge a Rollout's pod template like a Deployment's: the
+    Rollout's spec.template refers to kustomize's built-in PodTemplateSpec (measured with kubectl kustomize)."""
+    return {"definitions": {"io.argoproj.v1alpha1.Rollout": {
+        "type": "object",
+        "x-kubernetes-group-version-kind": [{"group": "argoproj.io", "kind": "Rollout", "version": "v1alpha1"}],
+        "properties": {
+            "apiVersion": {"type": "string"}, "kind": {"type": "string"},
+            "metadata": {"$ref": "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
+            "spec": {"type": "object", "properties": {
+                "template": {"$ref": "#/definitions/io.k8s.api.core.v1.PodTemplateSpec"}}}}}}}
+
+
 def component(env: pm.EnvironmentPlan, service: pm.ServicePlan, cfg: kcol.Configs) -> dict[str, dict]:
     """file name -> document, for `<env>/kubernetes/apps/<service>/`."""
     pod: dict = {"containers": [{"name": service.name, "env": otel_env(service)}]}
@@ -49,14 +101,23 @@ def component(env: pm.EnvironmentPlan, service: pm.ServicePlan, cfg: kcol.Config
         pod_annotations = {"metadata": {"annotations": {kc.CHECKSUM_ANNOTATION: kc.checksum(cfg.agent)}}}
     else:
         pod_annotations = {}
+    if java_agent.wanted(service):
+        _java_agent(pod)
     # The label opts the workload into the admission policy (admission_policy), and only it.
-    files[PATCH_FILE] = {"apiVersion": "apps/v1", "kind": "Deployment",
+    group, version, template_path = WORKLOADS[service.workload]
+    spec: dict = {**pod_annotations, "spec": pod}
+    for key in reversed(template_path):
+        spec = {key: spec}
+    files[PATCH_FILE] = {"apiVersion": f"{group}/{version}", "kind": service.workload,
                          "metadata": {"name": service.name, "labels": {kc.OPT_IN_LABEL: "true"}},
-                         "spec": {"template": {**pod_annotations, "spec": pod}}}
+                         "spec": spec}
     kustomization: dict = {
         "apiVersion": COMPONENT_API, "kind": "Component",
-        "patches": [{"path": PATCH_FILE, "target": {"group": "apps", "version": "v1", "kind": "Deployment",
+        "patches": [{"path": PATCH_FILE, "target": {"group": group, "version": version, "kind": service.workload,
                                                     "name": service.name}}]}
+    if service.workload == "Rollout":
+        files[ROLLOUT_OPENAPI_FILE] = rollout_openapi()
+        kustomization["openapi"] = {"path": ROLLOUT_OPENAPI_FILE}
     if resources:
         kustomization["resources"] = resources
     files["kustomization.yaml"] = kustomization
@@ -88,13 +149,20 @@ def admission_policy(env: pm.EnvironmentPlan) -> list[dict]:
         "metadata": kc.meta(name, None, label),
         "spec": {
             "failurePolicy": "Fail",
-            "matchConstraints": {"resourceRules": [{
-                "apiGroups": ["apps"], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"],
-                "resources": ["deployments", "statefulsets", "daemonsets"]}]},
+            # Every kind a Component can patch (WORKLOADS); a CronJob's pod template sits in its jobTemplate.
+            "matchConstraints": {"resourceRules": [
+                {"apiGroups": ["apps"], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"],
+                 "resources": ["deployments", "statefulsets", "daemonsets"]},
+                {"apiGroups": ["batch"], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"],
+                 "resources": ["cronjobs"]},
+                {"apiGroups": ["argoproj.io"], "apiVersions": ["v1alpha1"], "operations": ["CREATE", "UPDATE"],
+                 "resources": ["rollouts"]}]},
             "matchConditions": [{"name": "opted-in", "expression": OPTED_IN}],
-            "variables": [{"name": "containers", "expression":
-                           "object.spec.template.spec.containers + (has(object.spec.template.spec.initContainers)"
-                           " ? object.spec.template.spec.initContainers : [])"}],
+            "variables": [
+                {"name": "pod", "expression": "has(object.spec.jobTemplate) ? object.spec.jobTemplate.spec.template.spec"
+                                              " : object.spec.template.spec"},
+                {"name": "containers", "expression":
+                 "variables.pod.containers + (has(variables.pod.initContainers) ? variables.pod.initContainers : [])"}],
             "validations": [
                 {"expression": f"{containers}.all(c, !has(c.env) || c.env.all(e, e.name != 'OTEL_PROPAGATORS'"
                                " || !has(e.value) || !(e.value.contains('b3') || e.value.contains('B3'))))",

@@ -432,7 +432,10 @@ def gateways(env: pm.EnvironmentPlan, cfg: Configs) -> list[dict]:
 
 
 def namespace(env: pm.EnvironmentPlan) -> dict:
+    """The collectors' namespace, Pod Security `restricted` when it is theirs alone. One shared with
+    apps is not labelled (TG520 warns): the label would make the API server refuse app pods."""
     name = kc.collector_namespace(env)
-    return {"apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": name, "labels": {"pod-security.kubernetes.io/enforce": "restricted",
-                                                  "app.kubernetes.io/managed-by": "tracegen"}}}
+    labels = {"app.kubernetes.io/managed-by": "tracegen"}
+    if name not in kc.workload_namespaces(env):
+        labels["pod-security.kubernetes.io/enforce"] = "restricted"
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}

@@ -34,6 +34,7 @@ CRD_SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
     "github.com/envoyproxy/gateway": (versions.ENVOY_GATEWAY_VERSION,
                                       ("charts/gateway-helm/charts/crds/crds/generated",)),
     "github.com/argoproj/argo-cd/v3": (versions.ARGOCD_VERSION, ("manifests/crds",)),
+    "github.com/argoproj/argo-rollouts": (versions.ARGO_ROLLOUTS_VERSION, ("manifests/crds",)),
     "github.com/cert-manager/cert-manager": (versions.CERT_MANAGER_VERSION, ("deploy/crds",)),
 }
 GROUP_SOURCES = {
@@ -44,6 +45,8 @@ GROUP_SOURCES = {
     "argoproj.io": "github.com/argoproj/argo-cd/v3",
     "cert-manager.io": "github.com/cert-manager/cert-manager",
 }
+# Kinds whose group another project's module also serves (Argo Rollouts share argoproj.io with Argo CD).
+KIND_SOURCES = {("argoproj.io", "Rollout"): "github.com/argoproj/argo-rollouts"}
 INDEX = "index.json"
 GO_TIMEOUT_S = 600
 
@@ -133,10 +136,15 @@ def _ensure_dir(path: Path) -> Path:
     return path
 
 
+def source_module(api_version: str, kind: str) -> str | None:
+    group = api_version.rpartition("/")[0]
+    return KIND_SOURCES.get((group, kind)) or GROUP_SOURCES.get(group)
+
+
 def crd_schema(api_version: str, kind: str) -> dict | None:
     """The CRD's openAPIV3Schema for apiVersion/kind, or None when no source is known for its group."""
     group, _, version = api_version.rpartition("/")
-    module = GROUP_SOURCES.get(group)
+    module = source_module(api_version, kind)
     if module is None:
         return None
     path = ensure_crds(module) / group / version / f"{kind}.json"
@@ -196,7 +204,7 @@ def validate_object(obj: dict) -> tuple[str, list[str]]:
     api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
     schema = crd_schema(api_version, kind)
     if schema is not None:
-        module = GROUP_SOURCES[api_version.rpartition("/")[0]]
+        module = source_module(api_version, kind)
         return f"CRD from {module}@{CRD_SOURCES[module][0]}", validate_custom(obj, schema)
     return f"Kubernetes {versions.KUBERNETES_VERSION} OpenAPI (strict)", validate_core(obj)
 

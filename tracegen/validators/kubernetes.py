@@ -50,25 +50,46 @@ def check_objects(docs: list[dict]) -> tuple[bool, str]:
     return True, f"{len(docs)} object(s) valid against " + "; ".join(sorted(against))
 
 
-def sample_deployment(service: str, namespace: str | None) -> dict:
+SAMPLE_IMAGE = "example/app:1.0.0"
+ROLLOUT_OPENAPI = "rollout-openapi.yaml"
+
+
+def sample_workload(service: str, namespace: str | None, kind: str = "Deployment",
+                    api_version: str = "apps/v1") -> dict:
+    """A workload of the service as a team writes it, of the kind its component patches."""
     metadata = {"name": service, **({"namespace": namespace} if namespace else {})}
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata,
-            "spec": {"selector": {"matchLabels": {"app": service}},
-                     "template": {"metadata": {"labels": {"app": service}},
-                                  "spec": {"containers": [{"name": service, "image": "example/app:1.0.0",
-                                                           "env": [{"name": "PORT", "value": "8080"}]}]}}}}
+    pod = {"containers": [{"name": service, "image": SAMPLE_IMAGE, "env": [{"name": "PORT", "value": "8080"}]}]}
+    template = {"metadata": {"labels": {"app": service}}, "spec": pod}
+    spec: dict = {"selector": {"matchLabels": {"app": service}}, "template": template}
+    if kind == "StatefulSet":
+        spec["serviceName"] = service
+    elif kind == "Rollout":
+        spec["strategy"] = {"canary": {}}
+    elif kind == "CronJob":
+        pod["restartPolicy"] = "OnFailure"
+        spec = {"schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": template}}}
+    return {"apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": spec}
+
+
+def pod_spec(workload: dict) -> dict:
+    spec = workload["spec"]
+    return (spec["jobTemplate"]["spec"] if workload["kind"] == "CronJob" else spec)["template"]["spec"]
 
 
 def check_component(component: Path, service: str) -> tuple[bool, str]:
-    """Apply the component to a sample Deployment of the service and validate what comes out."""
+    """Apply the component to a sample workload of the service (the kind it patches) and validate what
+    comes out: the app's own container, image and variables survive the patch."""
     patch = documents((component / "otel-env.yaml").read_text(encoding="utf-8"))
+    kind = patch[0].get("kind", "Deployment") if patch else "Deployment"
+    api_version = patch[0].get("apiVersion", "apps/v1") if patch else "apps/v1"
     namespace = None
     for path in component.glob("*.yaml"):
         for doc in documents(path.read_text(encoding="utf-8")):
             namespace = namespace or (doc.get("metadata") or {}).get("namespace")
     with tempfile.TemporaryDirectory() as scratch:
         app = Path(scratch)
-        (app / "deployment.yaml").write_text(yaml.safe_dump(sample_deployment(service, namespace)), encoding="utf-8")
+        (app / "deployment.yaml").write_text(yaml.safe_dump(sample_workload(service, namespace, kind, api_version)),
+                                             encoding="utf-8")
         (app / KUSTOMIZATION).write_text(yaml.safe_dump({
             "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
             # kustomize refuses absolute paths: reach the component relatively, as a team would.
@@ -78,17 +99,19 @@ def check_component(component: Path, service: str) -> tuple[bool, str]:
     if not built:
         return False, output
     docs = documents(output)
-    deployment = next(d for d in docs if d["kind"] == "Deployment")
-    container = next(c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == service)
+    workload = next(d for d in docs if d["kind"] == kind)
+    container = next(c for c in pod_spec(workload)["containers"] if c["name"] == service)
     names = [e["name"] for e in container.get("env", [])]
     if not patch or "OTEL_SERVICE_NAME" not in names:
         return False, "the component did not set OTEL_SERVICE_NAME on the service's container"
+    if container.get("image") != SAMPLE_IMAGE or "PORT" not in names:
+        return False, f"the component replaced the {kind}'s container instead of merging into it"
     for item in container.get("env", []):
         for ref in names:
             if f"$({ref})" in str(item.get("value", "")) and names.index(ref) > names.index(item["name"]):
                 return False, f"{item['name']} refers to $({ref}), which is defined after it"
     ok, detail = check_objects(docs)
-    return ok, f"applied to a sample Deployment: {detail}"
+    return ok, f"applied to a sample {kind}: {detail}"
 
 
 def _check_file(directory: Path, entry: dict) -> tuple[str, str]:
@@ -101,7 +124,7 @@ def _check_file(directory: Path, entry: dict) -> tuple[str, str]:
             ok, output = kustomize(full.parent)
             detail = f"kubectl kustomize: {len(documents(output))} object(s)" if ok else output
         return ("ok" if ok else "fail"), detail
-    if "apps" in path.parts and path.name == "otel-env.yaml":
+    if "apps" in path.parts and path.name in ("otel-env.yaml", ROLLOUT_OPENAPI):
         ok, detail = check_component(full.parent, path.parts[-2])
         return ("ok" if ok else "fail"), f"patch, through its component: {detail}"
     text = full.read_text(encoding="utf-8")
