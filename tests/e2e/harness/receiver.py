@@ -66,6 +66,9 @@ class _Servicer(trace_service_pb2_grpc.TraceServiceServicer):
     def Export(self, request, context):  # noqa: N802 - the generated service's name
         metadata = tuple((m.key.lower(), m.value if isinstance(m.value, str) else repr(m.value))
                          for m in context.invocation_metadata())
+        for key, value in self.owner.required_headers.items():
+            if (key.lower(), value) not in metadata:   # as an intake refuses a wrong key
+                context.abort(grpc.StatusCode.UNAUTHENTICATED, f"{key} missing or wrong")
         self.owner._record(Received(time.monotonic(), metadata, request))
         return trace_service_pb2.ExportTraceServiceResponse()
 
@@ -74,9 +77,11 @@ class OtlpReceiver:
     """An OTLP/gRPC TraceService on 127.0.0.1:`port` that records requests; stop() and start()
     again to simulate the backend going away and coming back."""
 
-    def __init__(self, name: str, port: int) -> None:
+    def __init__(self, name: str, port: int, required_headers: dict[str, str] | None = None) -> None:
         self.name = name
         self.port = port
+        # Headers every request must carry with these values, else UNAUTHENTICATED (not recorded).
+        self.required_headers = dict(required_headers or {})
         self._lock = threading.Lock()
         self._received: list[Received] = []
         self._server: grpc.Server | None = None
