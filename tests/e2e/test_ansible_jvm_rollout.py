@@ -31,7 +31,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,21 +38,19 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.e2e.ansible_harness import lab
 from tests.e2e.ansible_harness.estate import LAB_ADDRESS, Estate, missing_tools
 from tests.e2e.ansible_harness.runner import Run, run_playbook
-from tests.e2e.test_ansible_rollout import _build, _phase, _sha256, _wait_listening
+from tests.e2e.test_ansible_rollout import _build, _phase, _sha256
 from tracegen import versions
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 HARNESS = Path(__file__).resolve().parent / "ansible_harness"
 APP = Path(__file__).resolve().parent / "jvm_app"
 BLUEPRINT = HARNESS / "jvm-estate.yaml"
 HOSTS = ["app-1.e2e.test", "app-2.e2e.test"]
 LAB_NAME = "lab.e2e.test"
-HTTP_PORT = 8080
-SINK_PORT = 4317
 APP_PIDFILE = "/run/ledger.pid"
 ENV_FILE = "/etc/default/opentelemetry-ledger"
 AGENT_VERSION = versions.SDK_VERSIONS_JAVA["opentelemetry-javaagent"]
@@ -92,7 +89,7 @@ class Scenario:
             "otel_collector_health_timeout": 15,
             "tracegen_app_service_manager": "sysvinit",
             # The hosts reach only the lab: the same jar, served there, checked against the generated checksum.
-            "tracegen_java_agent_url": f"http://{LAB_NAME}:{HTTP_PORT}/{versions.JAVA_AGENT_ARTIFACT}-{AGENT_VERSION}.jar",
+            "tracegen_java_agent_url": f"http://{LAB_NAME}:{lab.HTTP_PORT}/{versions.JAVA_AGENT_ARTIFACT}-{AGENT_VERSION}.jar",
         }
         return run_playbook(self.estate, output / "ansible", extra, self.workdir / f"run-{self.runs}.log", *args)
 
@@ -108,7 +105,7 @@ class Scenario:
         return dict(item.decode().split("=", 1) for item in raw if b"=" in item)
 
     def get(self, host: str, path: str) -> str:
-        result = self.estate.host_run(host, ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10",
+        result = self.estate.host_run(host, ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "30",
                                              f"http://127.0.0.1:8081{path}"], check=False)
         return result.stdout.strip()
 
@@ -150,16 +147,7 @@ def scenario(tmp_path_factory):
     estate = Estate(workdir / "estate", HOSTS, extra_names={LAB_NAME: LAB_ADDRESS})
     try:
         estate.start()
-        http = subprocess.Popen(estate.in_lab([sys.executable, "-m", "http.server", str(HTTP_PORT), "--bind",
-                                               LAB_ADDRESS, "--directory", str(served)]),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        sink_file = workdir / "sink.jsonl"
-        sink = subprocess.Popen(estate.in_lab([sys.executable, "-m", "tests.e2e.ansible_harness.sink",
-                                               f"{LAB_ADDRESS}:{SINK_PORT}", str(sink_file)]),
-                                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                                stdout=subprocess.DEVNULL, stderr=open(workdir / "sink.log", "w"))
-        _wait_listening(estate, HTTP_PORT, http, "the HTTP server")
-        _wait_listening(estate, SINK_PORT, sink, "the OTLP sink")
+        sink_file = lab.start(estate, served, workdir)
         for host in HOSTS:
             _install_app(estate, host, classes)
         yield Scenario(estate, workdir, v1, collector, sink_file)

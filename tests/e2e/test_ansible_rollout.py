@@ -39,6 +39,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.e2e.ansible_harness import lab
 from tests.e2e.ansible_harness.estate import LAB_ADDRESS, Estate, missing_tools
 from tests.e2e.ansible_harness.pki import write_tls
 from tests.e2e.ansible_harness.runner import Run, run_playbook
@@ -51,8 +52,7 @@ BLUEPRINT = HARNESS / "vm-estate.yaml"
 GATEWAY = "gw-1.e2e.test"
 AGENTS = ["app-1.e2e.test", "app-2.e2e.test", "app-3.e2e.test"]
 LAB_NAME = "lab.e2e.test"
-HTTP_PORT = 8080
-SINK_PORT = 4317
+HTTP_PORT = lab.HTTP_PORT
 PIDFILE = "/run/otelcol/otelcol.pid"
 CONFIG = "/etc/otelcol/config.yaml"
 OLD_LABEL = "0.160.0-full"      # the toolchain's all-components test build of collector 0.160.0
@@ -115,6 +115,9 @@ class Scenario:
             "otel_collector_tls_src_dir": str(self.workdir / "tls"),
             "vault_e2e_sink_token": self.secret,
             "otel_collector_health_timeout": 15,
+            # The shop service here is an SDK run by the test, not a unit: test_ansible_jvm_rollout.py
+            # covers restarting services.
+            "tracegen_restart_apps": False,
         }
         if binary == "url":
             values |= {"otel_collector_version": OLD_LABEL,
@@ -158,18 +161,6 @@ class Scenario:
             pytest.skip(f"an earlier phase failed: {self.failed[0]}")
 
 
-def _wait_listening(estate: Estate, port: int, proc: subprocess.Popen, what: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"{what} exited"
-        probe = subprocess.run(estate.in_lab(["bash", "-c", f"exec 3<>/dev/tcp/{LAB_ADDRESS}/{port}"]),
-                               capture_output=True)
-        if probe.returncode == 0:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{what} did not listen on {LAB_ADDRESS}:{port}")
-
-
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory):
     if os.geteuid() != 0:
@@ -192,16 +183,7 @@ def scenario(tmp_path_factory):
     estate = Estate(workdir / "estate", [GATEWAY, *AGENTS], extra_names={LAB_NAME: LAB_ADDRESS})
     try:
         estate.start()
-        http = subprocess.Popen(estate.in_lab([sys.executable, "-m", "http.server", str(HTTP_PORT), "--bind",
-                                               LAB_ADDRESS, "--directory", str(served)]),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        sink_file = workdir / "sink.jsonl"
-        sink = subprocess.Popen(estate.in_lab([sys.executable, "-m", "tests.e2e.ansible_harness.sink",
-                                               f"{LAB_ADDRESS}:{SINK_PORT}", str(sink_file)]),
-                                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                                stdout=subprocess.DEVNULL, stderr=open(workdir / "sink.log", "w"))
-        _wait_listening(estate, HTTP_PORT, http, "the HTTP server")
-        _wait_listening(estate, SINK_PORT, sink, "the OTLP sink")
+        sink_file = lab.start(estate, served, workdir)
         yield Scenario(estate, workdir, v1, old_binary, new_binary, sink_file, secrets.token_hex(16))
     finally:
         estate.stop()

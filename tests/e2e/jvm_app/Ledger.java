@@ -12,6 +12,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executors;
 
 public final class Ledger {
     private static final int PORT = 8081;
@@ -40,6 +41,7 @@ public final class Ledger {
                 answer(exchange, 500, "interrupted\n");
             }
         });
+        server.setExecutor(Executors.newFixedThreadPool(4));   // /work waits on its own /health
         server.start();
         System.out.println("ledger listening on 127.0.0.1:" + PORT
                 + ", JAVA_TOOL_OPTIONS=" + System.getenv("JAVA_TOOL_OPTIONS"));
