@@ -38,3 +38,14 @@ def scratch_file(text: str, name: str = "config.yaml") -> Iterator[Path]:
         path = Path(folder) / name
         path.write_text(text, encoding="utf-8")
         yield path
+
+
+def create_file(path: str, text: str) -> None:
+    """Write a new file (or replace one the user chose to replace) in one step."""
+    target = Path(path)
+    if not target.exists():
+        try:
+            target.touch(mode=0o644, exist_ok=True)
+        except OSError as exc:
+            raise WriteError(f"cannot write {path}: {exc.strerror}") from None
+    replace_file(path, text)
