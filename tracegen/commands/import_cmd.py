@@ -22,9 +22,8 @@ def command(files: tuple[str, ...], out: str, name: str | None, environment: str
     """Write a draft blueprint from collector configs FILES (or Kubernetes manifests: ConfigMaps holding a
     config, Deployments whose containers set OTEL_SERVICE_NAME). Backends keep secrets as ${env:NAME};
     everything not mapped gets a `# tracegen import:` comment. Then `tracegen check` it."""
-    from tracegen.importer import emit
+    from tracegen.importer import emit, safe_name
     from tracegen.importer.draft import build
-    from tracegen.importer import safe_name
     from tracegen.writer.in_place import create_file
 
     target = Path(out)
@@ -32,7 +31,7 @@ def command(files: tuple[str, ...], out: str, name: str | None, environment: str
         raise UsageError(f"{out} is one of the input files; name another output")
     if target.exists() and not force:
         raise UsageError(f"{out} exists; pass --force to replace it")
-    draft = build(list(files), safe_name(name or target.stem, "imported", set(), 63), safe_name(environment, "prod", set(), 63))
+    draft = build(list(files), safe_name(name or target.stem, "imported", set(), 63),
+                  safe_name(environment, "prod", set(), 63))
     create_file(out, emit.render(draft, list(files)))
-    unmapped = sum(1 for _ in draft.notes)
-    click.echo(f"wrote {out} ({unmapped} comment(s) to review); next: tracegen check {out}", err=True)
+    click.echo(f"wrote {out} ({len(draft.notes)} comment(s) to review); next: tracegen check {out}", err=True)
