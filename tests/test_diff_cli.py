@@ -61,6 +61,11 @@ def test_a_sampling_edit_shows_exactly_that_change_flagged(built, tmp_path):
     # the only other flag is the healthy share's rate cap, which the planner lowers with it
     assert all(r.startswith("sampling tightened: spans_per_second lowered") for r in reasons
                if "sampling_percentage" not in r)
+    # --env narrows the report to one environment's artifacts
+    staging = run(str(edited), "--against", str(built / "committed"), "--env", "staging", "--format", "json",
+                  cwd=built)
+    assert staging.returncode == 1
+    assert {f["environment"] for f in json.loads(staging.stdout)["files"]} == {"staging"}
     # the incident mode keeps 100 %: not a change
     assert not any("incident" in f["path"] or "incident" in f["where"] for f in report["data_loss"])
     # nothing but the gateways' sampling, their config checksum and the docs changed

@@ -61,6 +61,10 @@ def _losses(new: dict) -> list[tuple[str, str]]:
     ("service|pipelines|traces|exporters", ["otlp_grpc/tempo"], [
         ("service.pipelines.traces.exporters[otlp_grpc/jaeger]",
          "exporter otlp_grpc/jaeger removed from pipeline traces")]),
+    ("receivers|probe", _DELETE, [("receivers.probe", "receiver probe removed: what is sent to it is refused")]),
+    ("service|pipelines|traces/probe|receivers", [], [
+        ("service.pipelines.traces/probe.receivers[probe]",
+         "receiver probe removed from pipeline traces/probe: what it receives no longer flows there")]),
     ("service|pipelines|traces/probe", _DELETE, [("service.pipelines.traces/probe", "pipeline traces/probe removed")]),
     ("processors|probabilistic_sampler|sampling_percentage", 25, [
         ("processors.probabilistic_sampler.sampling_percentage", "sampling tightened: sampling_percentage lowered "
@@ -144,3 +148,20 @@ def test_mesh_sampling_lowered_is_flagged():
     tree = diff_trees({"telemetry.yaml": telemetry(100.0)}, {"telemetry.yaml": telemetry(10.0)})
     assert [c.data_loss for _, c in tree.data_loss()] == [
         "sampling tightened: randomSamplingPercentage lowered from 100.0 to 10.0"]
+
+
+def test_remote_sampling_strategy_lowered_is_flagged_by_service():
+    import json
+
+    def strategies(checkout, default):
+        return json.dumps({"default_strategy": {"type": "probabilistic", "param": default},
+                           "service_strategies": [{"service": "cart", "type": "probabilistic", "param": 0.5},
+                                                  {"service": "checkout", "type": "probabilistic", "param": checkout}]})
+
+    kinds = {"active.json": "sampling-strategies"}
+    tree = diff_trees(Build.from_mapping({"active.json": strategies(1.0, 0.1)}, kinds),
+                      Build.from_mapping({"active.json": strategies(0.2, 0.5)}, kinds))
+    assert [(c.where, c.data_loss) for _, c in tree.data_loss()] == [
+        ("service_strategies[checkout].param", "sampling tightened: param lowered from 1.0 to 0.2")]
+    assert [c.where for f in tree.files for c in f.changes] == ["default_strategy.param",
+                                                                "service_strategies[checkout].param"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import click
@@ -15,9 +16,11 @@ from tracegen.errors import ChangesFound, UsageError
 @click.argument("new", required=False, type=click.Path())
 @click.option("--against", "against", type=click.Path(),
               help="Compare what the blueprint OLD would build now with this committed build directory.")
+@click.option("--env", "environments", multiple=True,
+              help="Only the artifacts of this environment (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @handle_errors
-def command(old: str, new: str | None, against: str | None, fmt: str) -> None:
+def command(old: str, new: str | None, against: str | None, environments: tuple[str, ...], fmt: str) -> None:
     """Show what changes between two builds, by meaning: a summary per artifact kind, then each
     change at its path inside the document, keyed by identity (Kubernetes apiVersion/kind/namespace/
     name, collector component IDs and pipelines, named list items), SDK code and docs as a unified
@@ -49,6 +52,8 @@ def command(old: str, new: str | None, against: str | None, fmt: str) -> None:
                 raise UsageError(f"{path} is a file, not a build directory; to compare a blueprint with a build, "
                                  f"run `tracegen diff {path} --against DIR`")
         tree = diff_trees(old, new)
+    if environments:
+        tree = dataclasses.replace(tree, files=tuple(f for f in tree.files if f.environment in environments))
     click.echo(render(tree, fmt), nl=False)
     if tree.changed:
         raise ChangesFound("")

@@ -2,6 +2,7 @@
 diff marks the change with it. The rules:
 
 - an exporter removed, or removed from a pipeline; a pipeline removed; a collector config removed;
+  a receiver removed, or removed from a pipeline;
 - sampling tightened: a probabilistic percentage or head-sampler ratio lowered (collector, SDK
   env/properties/declarative config, Istio, Jaeger remote strategies), a rate limit lowered, a
   tail-sampling policy removed, `decision_wait` shortened, a sampler leaving `always_on`, a
@@ -46,6 +47,8 @@ def _collector(op: str, local: tuple[str, ...], old: Any, new: Any) -> str | Non
         return _exporter(op, bare, old, new)
     if head == "service":
         return _service(op, bare, old, new)
+    if head == "receivers" and op == "removed" and len(bare) == 2:
+        return f"receiver {bare[1]} removed: what is sent to it is refused"
     if head == "processors" and len(bare) >= 2:
         return _processor(op, bare, old, new)
     if head == "extensions" and op == "removed":
@@ -87,6 +90,10 @@ def _service(op: str, bare: list[str], old: Any, new: Any) -> str | None:
         gone = _gone(bare, op, old, new)
         if gone:
             return f"exporter {', '.join(gone)} removed from pipeline {bare[2]}"
+    if len(bare) >= 4 and bare[3] == "receivers":
+        gone = _gone(bare, op, old, new)
+        if gone:
+            return f"receiver {', '.join(gone)} removed from pipeline {bare[2]}: what it receives no longer flows there"
     if len(bare) >= 4 and bare[3] == "processors":
         gone = [p for p in _gone(bare, op, old, new) if _type(p) in PII_PROCESSORS]
         if gone:
