@@ -227,3 +227,34 @@ def test_engine_api_positions_are_file_positions():
     assert configs[0].origin == "ConfigMap otel-collector-config:otelcol.yaml"
     findings = engine.lint(configs, engine.options("0.160.0", None))
     assert {f.code for f in findings} >= {"TL101", "TL102", "TL201"}
+
+
+def test_pre_commit_hooks_run_check_per_blueprint_and_lint_on_all_files(tmp_path):
+    import re
+    import shlex
+
+    hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    assert set(hooks) == {"tracegen-check", "tracegen-lint"}
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+    def hook(name: str, *files: Path) -> int:
+        # pre-commit runs `entry` + args + the staged file names, as a command (no shell of its own).
+        command = shlex.split(hooks[name]["entry"]) + [str(f) for f in files]
+        return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300).returncode
+
+    good, broken = ROOT / "blueprints" / "minimal.yaml", tmp_path / "blueprint.yaml"
+    broken.write_text("schema_version: 1\nname: x\n")
+    assert hook("tracegen-check", good) == 0
+    assert hook("tracegen-check", good, broken) == 1 and hook("tracegen-check", broken, good) == 1
+    assert hook("tracegen-lint", RENAMED) == 0 and hook("tracegen-lint", RENAMED, MESSY) == 1
+    assert re.search(hooks["tracegen-check"]["files"], "deploy/tracegen.yaml")
+    assert re.search(hooks["tracegen-lint"]["files"], "deploy/otel-collector-gateway.yaml")
+
+
+def test_init_writes_the_schema_modeline(tmp_path):
+    assert run("init", "tracegen.yaml", cwd=tmp_path).returncode == 0
+    first = (tmp_path / "tracegen.yaml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=./tracegen.schema.json"
+    schema = run("schema")
+    assert schema.returncode == 0 and json.loads(schema.stdout)["title"] == "tracegen blueprint"
+    assert run("check", "tracegen.yaml", cwd=tmp_path).returncode == 0
