@@ -258,3 +258,23 @@ def test_init_writes_the_schema_modeline(tmp_path):
     schema = run("schema")
     assert schema.returncode == 0 and json.loads(schema.stdout)["title"] == "tracegen blueprint"
     assert run("check", "tracegen.yaml", cwd=tmp_path).returncode == 0
+
+
+def test_sarif_is_valid_against_the_official_schema_and_carries_rule_help():
+    import jsonschema
+
+    schema = json.loads((ROOT / "tests" / "fixtures" / "sarif" / "sarif-schema-2.1.0.json").read_text())
+    data = json.loads(run("lint", "--format", "sarif", str(MESSY), str(PLAYBOOK)).stdout)
+    jsonschema.validate(data, schema)
+    for descriptor in data["runs"][0]["tool"]["driver"]["rules"]:
+        assert descriptor["help"]["markdown"].count("```yaml") >= 2, descriptor["id"]   # bad and good fragment
+    results = data["runs"][0]["results"]
+    embedded = [r for r in results if "ConfigMap" in r["message"]["text"]]
+    assert embedded and all(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                            == "tests/fixtures/lint/playbook-configmap.yaml" for r in embedded)
+
+
+def test_readme_lists_every_lint_rule():
+    readme = (ROOT / "README.md").read_text()
+    for code in LINT_RULES:
+        assert f"| {code} " in readme or f" {code} /" in readme or f"/ {code} |" in readme, code
