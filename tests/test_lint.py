@@ -278,3 +278,11 @@ def test_readme_lists_every_lint_rule():
     readme = (ROOT / "README.md").read_text()
     for code in LINT_RULES:
         assert f"| {code} " in readme or f" {code} /" in readme or f"/ {code} |" in readme, code
+
+
+def test_a_file_without_a_collector_config_is_said_so(tmp_path):
+    manifest = tmp_path / "svc.yaml"
+    manifest.write_text("apiVersion: v1\nkind: Service\nmetadata: {name: x}\n")
+    result = run("lint", str(manifest), str(manifest))
+    assert result.returncode == 0 and "no collector config found" in result.stderr
+    assert result.stderr.count("no collector config found") == 1

@@ -43,7 +43,11 @@ def command(files: tuple[str, ...], fmt: str, strict: bool, collector_version: s
     from tracegen.writer.in_place import replace_file
 
     settings = engine.options(collector_version, deployment)
+    files = tuple(dict.fromkeys(files))
     configs = [config for file in files for config in source.read(file)]
+    for file in files:
+        if not any(config.file == file for config in configs):
+            click.echo(f"tracegen: {file}: no collector config found (nothing to lint)", err=True)
     if fix:
         for file in files:
             in_file = [c for c in configs if c.file == file]
