@@ -194,3 +194,17 @@ def test_rendered_output_is_stable_whatever_the_input_order():
     assert text.index("~ a.env") < text.index("~ m.yaml") < text.index("~ z.yaml")
     assert text.index("    apps/v1/Deployment/observability/x\n") < text.index("    apps/v1/Deployment/observability/y\n")
     assert text.index("  ~ A: ") < text.index("  ~ B: ")
+
+
+def test_a_removed_manifest_lists_its_objects_and_flags_the_collector_config_going():
+    configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg", "namespace": "obs"},
+                 "data": {"gateway.yaml": _collector()}}
+    old = [Artifact("k.yaml", "kubernetes-manifest", _yaml(configmap, _deployment("gw")))]
+    [removed] = diff_trees(old, []).files
+    assert (removed.status, removed.objects) == ("removed", True)
+    assert [(c.op, c.where, c.data_loss) for c in removed.changes] == [
+        ("removed", "apps/v1/Deployment/observability/gw", None),
+        ("removed", "v1/ConfigMap/obs/cfg", "collector config removed with its exporters (debug, otlp_grpc/tempo)"),
+    ]
+    text = render(diff_trees(old, []), "text")
+    assert "\n  ! - v1/ConfigMap/obs/cfg\n" in text and "\n    - apps/v1/Deployment/observability/gw\n" in text

@@ -147,3 +147,13 @@ def test_a_manifest_path_outside_the_directory_is_refused(tmp_path):
             {"artifacts": [{"path": "../secret.txt", "kind": "docs", "sha256": "x"}]}))
     result = run("a", "b", cwd=tmp_path)
     assert result.returncode == 2 and "outside the directory" in result.stderr
+
+
+def test_a_blueprint_that_would_not_build_is_exit_2_not_a_diff(built, tmp_path):
+    blueprint = tmp_path / "hc.yaml"
+    blueprint.write_text((ROOT / "blueprints" / "minimal.yaml").read_text()
+                         .replace("type: tempo", "type: honeycomb")
+                         .replace("tempo-distributor.tempo.svc.cluster.local:4317", "api.honeycomb.io:443"))
+    result = run(str(blueprint), "--against", str(built / "committed"), cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "1 blocking finding(s) and would not build" in result.stderr

@@ -22,9 +22,9 @@ from tracegen.errors import ChangesFound, UsageError
 @handle_errors
 def command(old: str, new: str | None, against: str | None, environments: tuple[str, ...], fmt: str) -> None:
     """Show what changes between two builds, by meaning: a summary per artifact kind, then each
-    change at its path inside the document, keyed by identity (Kubernetes apiVersion/kind/namespace/
-    name, collector component IDs and pipelines, named list items), SDK code and docs as a unified
-    diff. Secrets are shown as <redacted>; changes that can lose data (an exporter or pipeline
+    change at its path inside the document, keyed by identity (Kubernetes
+    apiVersion/kind/namespace/name, collector component IDs and pipelines, named list items), SDK
+    code and docs as a unified diff. Secrets are shown as <redacted>; changes that can lose data (an exporter or pipeline
     removed, sampling tightened, a PII rule or a persistent queue removed) are marked `!`.
 
     \b

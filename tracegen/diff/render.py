@@ -74,13 +74,14 @@ def _file_text(diff: FileDiff) -> list[str]:
     lines = [f"{SYMBOLS[diff.status]} {diff.path} ({about})"]
     group = None
     for change in diff.changes:
-        if diff.objects and change.path:
+        if diff.objects and len(change.path) > 1:
             if change.path[0] != group:
                 group = change.path[0]
                 lines.append(f"    {group}")
             lines += _change_text(Change(change.op, change.path[1:], change.old, change.new, change.data_loss),
-                                  whole="(the object)", indent="  ")
+                                  indent="  ")
             continue
+        group = None
         lines += _change_text(change)
     if diff.text is not None:
         lines += [f"    {line}" for line in diff.text[2:]]    # the ---/+++ header repeats the path

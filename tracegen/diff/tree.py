@@ -33,10 +33,16 @@ def diff_file(path: str, before: Build, after: Build) -> FileDiff | None:
     if old is None or new is None:
         status = "added" if old is None else "removed"
         content = new if old is None else old
-        document = documents.read(path, kind, content)
-        risk = risks.judge("removed", (), document.data, None, None) if status == "removed" else None
-        changes = (Change("removed", (), data_loss=risk),) if risk else ()
-        return FileDiff(path, kind, status, changes, None, details.get("environment"), details.get("service"))
+        data = documents.read(path, kind, content).data
+        objects = documents.is_objects(data)
+        # Shown by name only (the file is new or gone whole); a removal that can lose data says so.
+        parts = sorted(data.items()) if objects else [((), data)]
+        changes = tuple(Change(status, (key,) if objects else key,
+                               data_loss=risks.judge("removed", (), value, None, None) if status == "removed" else None)
+                        for key, value in parts)
+        changes = changes if objects else tuple(c for c in changes if c.data_loss)
+        return FileDiff(path, kind, status, changes, None, details.get("environment"), details.get("service"),
+                        objects)
     first, second = documents.read(path, before.kind(path), old), documents.read(path, kind, new)
     if first.structured and second.structured:
         changes = tuple(structure.diff(first.data, second.data, risks.judge))
