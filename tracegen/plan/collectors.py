@@ -153,7 +153,8 @@ def _base(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier, ports: pm.Po
     config.receivers[receiver] = cc.otlp_receiver(ports, cc.receiver_host(tier), tls)
     limiter = c.name(cc.MEMORY_LIMITER)
     config.processors[limiter] = cc.memory_limiter(tier)
-    config.extensions[c.name(cc.HEALTH_CHECK)] = cc.health_check(host, ports)
+    # A VM agent's health is read on its own host (the role's probe); Prometheus still scrapes `host`.
+    config.extensions[c.name(cc.HEALTH_CHECK)] = cc.health_check(cc.receiver_host(tier), ports)
     config.telemetry = cc.telemetry(host, ports)
     storage = None
     if env.persistent_queue:
