@@ -19,14 +19,46 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "tracegen" / "templates"
 
 
-def test_every_language_has_sdk_output_and_templates():
-    assert set(sdk.LANGUAGES) == set(languages.NAMES)
+def test_every_generated_language_has_sdk_output_and_templates():
+    generated = {lang.sdk_output for lang in languages.LANGUAGES.values() if lang.generated}
+    assert set(sdk.LANGUAGES) == generated
     for language in languages.LANGUAGES.values():
-        assert (TEMPLATES / language.template_dir).is_dir(), language.name
+        if language.generated:
+            assert (TEMPLATES / language.template_dir).is_dir(), language.name
 
 
-def test_the_schema_takes_exactly_the_registered_languages():
-    assert tuple(Service.model_json_schema()["properties"]["language"]["enum"]) == languages.NAMES
+def test_the_schema_takes_exactly_the_registered_languages_and_their_aliases():
+    assert tuple(Service.model_json_schema()["properties"]["language"]["enum"]) == languages.ACCEPTED
+    assert set(languages.ACCEPTED) >= {"dotnet", "ruby", "php", "rust", "cpp", "erlang", "elixir", "swift", "kotlin",
+                                       "scala", "javascript", "typescript", "none"}
+
+
+def test_an_alias_is_validated_to_its_language():
+    for written, planned in (("typescript", "node"), ("javascript", "node"), ("elixir", "erlang"), ("node", "node")):
+        assert Service(version="1.0.0", language=written).language == planned
+
+
+def test_jvm_languages_take_the_java_agent_path():
+    java = languages.get("java")
+    for name in ("kotlin", "scala"):
+        lang = languages.get(name)
+        assert (lang.sdk_output, lang.operator_inject, lang.otlp_protocol) == ("java", "java", "http/protobuf")
+        assert lang.propagators == java.propagators
+
+
+def test_every_language_says_where_its_cpu_figure_comes_from():
+    for lang in languages.LANGUAGES.values():
+        if lang.recording_cpu_us is None:
+            assert lang.kind == "proxy", lang.name
+        else:
+            source = lang.recording_cpu_source
+            assert "bench_overhead" in source or source.startswith("estimate:"), lang.name
+
+
+def test_languages_without_a_generated_bootstrap_name_what_to_install():
+    for lang in languages.LANGUAGES.values():
+        if not lang.generated and lang.kind == "sdk":
+            assert lang.install, lang.name
 
 
 def test_go_propagators_are_the_ones_its_bootstrap_builds():
@@ -55,7 +87,7 @@ def test_node_and_python_install_a_package_for_every_propagator_they_provide():
 
 def test_an_unprovided_propagator_is_refused_only_where_the_bootstrap_builds_them():
     refusing = {name for name, lang in languages.LANGUAGES.items() if lang.refuses_other_propagators}
-    assert refusing == {"go"}
+    assert refusing == {"go", "rust"}
     setup = python_target.setup(_service("python", ("tracecontext", "xray")))
     assert any("propagator xray: not emitted" in note for note in setup.notes)
 

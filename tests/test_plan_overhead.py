@@ -15,9 +15,14 @@ from tracegen.plan.builder import build_plan
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_every_language_has_a_measured_cost_and_go_is_within_budget():
+def test_every_sdk_language_has_a_cost_and_go_is_within_budget():
     for language in languages.LANGUAGES.values():
+        if language.kind == "proxy":      # a proxy's own tracer: no SDK cost to model
+            assert language.recording_cpu_us is None, language.name
+            continue
         assert language.recording_cpu_us and language.recording_cpu_us > 0, language.name
+    for name in ("go", "java", "node", "python"):
+        assert languages.get(name).recording_cpu_source == languages.base.MEASURED, name
     assert languages.get("go").recording_cpu_us <= overhead.BUDGET_CPU_US
     assert overhead.BUDGET_CPU_US == 100
 
@@ -31,6 +36,16 @@ def test_checkout_warns_for_its_node_java_and_python_services_but_not_go():
     inventory = found["inventory"]
     assert inventory.cores_at_peak == inventory.cpu_us_per_request * 280 / 1e6
     assert "inventory (python)" in inventory.text() and "% of a core at its declared peak" in inventory.text()
+    assert "(measured by scripts/bench_overhead.py)" in inventory.text()
+
+
+def test_an_estimated_figure_says_it_is_an_estimate():
+    loaded = load(ROOT / "blueprints" / "otel-demo.yaml")
+    demo = next(e for e in build_plan(loaded).environments if e.name == "demo")
+    peaks = {name: s.peak_rps for name, s in loaded.blueprint.services.items()}
+    found = {w.service: w for w in overhead.warnings(demo, peaks)}
+    assert "(estimate: " in found["email"].text()                        # ruby
+    assert not {"frontend-proxy", "image-provider", "flagd", "load-generator"} & set(found)   # proxies
 
 
 def test_tracegen_plan_prints_the_warnings_in_text_and_json():

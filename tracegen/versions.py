@@ -29,6 +29,9 @@ ISTIO_API_VERSION = "v1.31.4"          # istio.io/api: kubernetes/customresource
 GATEWAY_API_VERSION = "v1.6.3"         # sigs.k8s.io/gateway-api: config/crd/
 ENVOY_GATEWAY_VERSION = "v1.9.1"       # github.com/envoyproxy/gateway: charts/gateway-helm/charts/crds/
 ARGOCD_VERSION = "v3.5.7"              # github.com/argoproj/argo-cd/v3: manifests/crds/
+# The OpenTelemetry Operator's CRDs (OpenTelemetryCollector v1beta1, Instrumentation v1alpha1): v0.140.0 is
+# the newest the module proxy serves here (v0.150.0, v0.157.0 and v0.158.0 are refused).
+OTEL_OPERATOR_VERSION = "v0.140.0"     # github.com/open-telemetry/opentelemetry-operator: config/crd/bases/
 # github.com/argoproj/argo-rollouts: manifests/crds/ (a Component may patch a Rollout). v1.10.2 needs Go 1.26.10.
 ARGO_ROLLOUTS_VERSION = "v1.10.1"
 CERT_MANAGER_VERSION = "v1.21.2"       # github.com/cert-manager/cert-manager: deploy/crds/ (Certificate)

@@ -124,8 +124,8 @@ class Messaging(Strict):
     consumes: list[MessagingTopic] = Field(default_factory=list)
 
 
-Datastore = Literal["postgres", "mysql", "mssql", "oracle", "sqlite", "redis", "mongodb", "memcached",
-                    "cassandra", "elasticsearch", "dynamodb"]
+Datastore = Literal["postgres", "mysql", "mssql", "oracle", "sqlite", "redis", "valkey", "mongodb", "memcached",
+                    "cassandra", "elasticsearch", "opensearch", "dynamodb", "kafka"]
 SQL_DATASTORES = frozenset({"postgres", "mysql", "mssql", "oracle", "sqlite"})
 
 
@@ -184,9 +184,21 @@ class Slo(Strict):
 SPAN_METRICS_BUCKETS_MS = (2, 4, 6, 8, 10, 50, 100, 200, 400, 800, 1000, 1400, 2000, 5000, 10000, 15000)
 
 
+class SdkSettings(Strict):
+    mode: Literal["generated", "operator"] = Field(
+        "generated", description="generated: tracegen writes each service's bootstrap (sdk/<service>/). operator: "
+                                 "the OpenTelemetry Operator injects its zero-code agent (an Instrumentation per "
+                                 "environment, an inject annotation in each service's Component) where it has one "
+                                 "for the language; the others keep the generated route")
+
+
 class Service(Strict):
     version: Version
-    language: Literal[languages.NAMES]     # one module per language in tracegen/languages
+    # One module per language in tracegen/languages; an alias (typescript, javascript -> node; elixir ->
+    # erlang) becomes the language's name here, so the plan and every output see only registered names.
+    language: Annotated[Literal[languages.ACCEPTED], AfterValidator(languages.canonical)] = Field(
+        description="The service's language; none: a proxy or server with its own tracer (Envoy, nginx)")
+    sdk: SdkSettings | None = Field(None, description="Overrides the top-level sdk settings for this service")
     framework: Word | None = Field(None, description="express, spring, grpc, fastapi, flask, ...")
     owner: Owner | None = None
     tier: int = Field(2, ge=0, le=4, description="Criticality: 0 most critical")
@@ -451,6 +463,10 @@ class Topology(Strict):
     gateway: Gateway = Field(default_factory=Gateway)
     persistent_queue: bool = True
     derived_metrics: DerivedMetrics = Field(default_factory=DerivedMetrics)
+    deployment: Literal["kustomize", "operator"] = Field(
+        "kustomize", description="How Kubernetes collectors are deployed: kustomize (manifests under "
+                                 "kubernetes/collectors) or operator (OpenTelemetryCollector resources for the "
+                                 "OpenTelemetry Operator under operator/, carrying the same configs)")
     tls: TierTls = Field(default_factory=TierTls)
 
     @field_validator("collector_version")
@@ -682,6 +698,7 @@ class Blueprint(Strict):
     mesh: Mesh = Field(default_factory=Mesh)
     ingress: Ingress | None = None
     gitops: GitOps | None = None
+    sdk: SdkSettings = Field(default_factory=SdkSettings, description="How services get their SDK")
     sdk: SdkSettings = Field(default_factory=SdkSettings, description="How services get their SDK")
     suppress: list[Suppression] = Field(default_factory=list)
     migrations: list[Migration] = Field(default_factory=list, description="Backend migrations in progress")

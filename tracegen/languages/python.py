@@ -5,4 +5,6 @@ from tracegen.languages.base import Language
 
 LANGUAGE = Language(name="python", recording_cpu_us=250,
                     summary="opentelemetry-python SDK", otlp_protocol="grpc",
-                    propagators=frozenset({"tracecontext", "baggage", "b3", "b3multi", "jaeger"}))
+                    propagators=frozenset({"tracecontext", "baggage", "b3", "b3multi", "jaeger"}),
+                    sdk_output="python", operator_inject="python", operator_protocol="http/protobuf",
+                    zero_code="opentelemetry-distro + opentelemetry-instrument (the Operator's inject-python)")

@@ -152,7 +152,7 @@ def _service(name: str, service: bm.Service, view: EnvironmentView, agents) -> p
                        "deployment.environment.name": view.name})
     if service.owner:
         attributes.setdefault("service.owner", service.owner.team)
-    protocol = languages.get(service.language).otlp_protocol
+    protocol = languages.get(service.language).protocol(_sdk_mode(service, bp, view.platform.kubernetes is not None))
     ratio = retention.sdk_ratio(bp, name)
     platform = view.platform
     hosts = tuple(sorted(h.name for g in platform.vm.groups.values() if name in g.services for h in g.hosts)) \
@@ -174,7 +174,7 @@ def _service(name: str, service: bm.Service, view: EnvironmentView, agents) -> p
     k8s = platform.kubernetes if runs_on == "kubernetes" else None
     return pm.ServicePlan(
         name=name, version=service.version, language=service.language, framework=service.framework,
-        edge=service.edge, legacy_edge=service.legacy_edge,
+        edge=service.edge, legacy_edge=service.legacy_edge, sdk_mode=_sdk_mode(service, bp, k8s is not None),
         propagators=tuple(service.propagators or bp.standards.propagators),
         resource_attributes=tuple(sorted(attributes.items())),
         sampler=retention.sdk_sampler(ratio), sampler_ratio=ratio, otlp_protocol=protocol, otlp_endpoint=endpoint,
@@ -191,6 +191,14 @@ def _service(name: str, service: bm.Service, view: EnvironmentView, agents) -> p
         hosts=hosts, platform=runs_on, baggage_budget_bytes=bp.standards.baggage_budget_bytes,
         slo=pm.Slo(service.slo.availability, service.slo.latency_ms, service.slo.latency_objective)
         if service.slo else None)
+
+
+def _sdk_mode(service: bm.Service, bp: bm.Blueprint, kubernetes: bool) -> str:
+    """operator where the blueprint asks for it, on Kubernetes, for a language the Operator injects (TG703
+    reports the others, which keep the generated route)."""
+    asked = (service.sdk or bp.sdk).mode
+    return "operator" if asked == "operator" and kubernetes and languages.get(service.language).operator_inject \
+        else "generated"
 
 
 def plan_environment(loaded: LoadedBlueprint, view: EnvironmentView, source: str | None = None) -> pm.EnvironmentPlan:
@@ -248,6 +256,7 @@ def _environment(loaded: LoadedBlueprint, view: EnvironmentView) -> pm.Environme
         derived_metrics=pm.DerivedMetrics(metrics.span_metrics, metrics.service_graph, metrics.prometheus_port),
         persistent_queue=bp.topology.persistent_queue, attribute_mapping=migration.attribute_mapping(view),
         resource_attributes=(("deployment.environment.name", view.name),),
+        collector_deployment=bp.topology.deployment,
         kubernetes_cluster=k8s.cluster if k8s else None,
         app_namespaces=tuple(k8s.app_namespaces) if k8s else (),
         edge_namespaces=tuple(k8s.edge_namespaces) if k8s else (),

@@ -214,6 +214,9 @@ class ServicePlan:
     slo: Slo | None = None
     # The OTEL_* variables (name, value) every output that configures this service writes (plan/otel_env.py).
     otel_env: tuple[tuple[str, str], ...] = ()
+    # generated: tracegen's bootstrap; operator: the OpenTelemetry Operator injects its agent on Kubernetes
+    # (the language has an Operator injection and the blueprint asks for it; languages.Language.operator_inject).
+    sdk_mode: Literal["generated", "operator"] = "generated"
 
 
 @dataclass(frozen=True)
@@ -281,6 +284,8 @@ class EnvironmentPlan:
     transport: Transport = Transport()
     # Every collector config of the environment, computed once by the planner (plan/collectors.py).
     collectors: CollectorSet | None = None
+    # How the Kubernetes collectors are deployed: kustomize manifests or the Operator's OpenTelemetryCollector.
+    collector_deployment: Literal["kustomize", "operator"] = "kustomize"
 
     def resolver_for(self, platform: str) -> Resolver | None:
         return dict(self.resolvers).get(platform)

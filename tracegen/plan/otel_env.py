@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from tracegen import languages
 from tracegen.plan import model as pm
 
 # OTEL_RESOURCE_ATTRIBUTES is a W3C-baggage-like list: ',' '=' '%' and spaces must be percent-encoded.
@@ -37,4 +38,4 @@ def otel_variables(service: pm.ServicePlan) -> tuple[tuple[str, str], ...]:
         # OTLP by default (the Java agent does) must not.
         ("OTEL_METRICS_EXPORTER", "none"),
         ("OTEL_LOGS_EXPORTER", "none"),
-    )
+    ) + languages.get(service.language).extra_env   # e.g. PHP's OTEL_PHP_AUTOLOAD_ENABLED

@@ -25,12 +25,13 @@ class OverheadWarning:
     language: str
     cpu_us_per_request: float
     cores_at_peak: float | None
+    source: str = "measured by scripts/bench_overhead.py"   # languages.Language.recording_cpu_source
 
     def text(self) -> str:
         at_peak = "" if self.cores_at_peak is None else \
             f"; {self.cores_at_peak * 100:.1f} % of a core at its declared peak"
         return (f"{self.service} ({self.language}): recording costs ~{self.cpu_us_per_request:.0f} µs CPU per "
-                f"request (scripts/bench_overhead.py), over the < 2 % CPU budget ({BUDGET_CPU_US:.0f} µs at "
+                f"request ({self.source}), over the < 2 % CPU budget ({BUDGET_CPU_US:.0f} µs at "
                 f"{BUDGET_REFERENCE_RPS} requests/s per core){at_peak}; head sampling saves little of it")
 
 
@@ -38,10 +39,11 @@ def warnings(env: pm.EnvironmentPlan, peak_rps: dict[str, float]) -> list[Overhe
     """Services whose SDK records traces (any non-zero sampler) in a language over the CPU budget."""
     found = []
     for service in env.services:
-        cost = languages.get(service.language).recording_cpu_us
+        language = languages.get(service.language)
+        cost = language.recording_cpu_us
         if cost is None or cost <= BUDGET_CPU_US or service.sampler_ratio <= 0:
             continue
         peak = peak_rps.get(service.name) or 0
         found.append(OverheadWarning(service.name, service.language, cost,
-                                     cost * peak / 1e6 if peak else None))
+                                     cost * peak / 1e6 if peak else None, language.recording_cpu_source))
     return found

@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from tracegen import languages
 from tracegen.encoding import host_port
 from tracegen.plan import model as pm
 from tracegen.plan.otel_env import ratio_text
@@ -94,9 +95,14 @@ def live(strategy: str, ratios, agent: pm.Tier) -> bool:
     return strategy == EDGE_HEAD and any(r < 1 for r in ratios) and served(agent)
 
 
+def support(language: str) -> Support | None:
+    """SDK_SUPPORT of the SDK the language's services get (Kotlin and Scala: the Java agent's)."""
+    return SDK_SUPPORT.get(languages.get(language).sdk_output or language)
+
+
 def polls(language: str) -> bool:
     """The service's SDK polls the agent for its head rate (SDK_SUPPORT)."""
-    return SDK_SUPPORT.get(language, Support(None, "")).protocol is not None
+    return (support(language) or Support(None, "")).protocol is not None
 
 
 def served(tier: pm.Tier) -> bool:
@@ -138,13 +144,13 @@ def extension(env: pm.EnvironmentPlan, tier: pm.Tier) -> dict | None:
 
 def sdk_sampler(env: pm.EnvironmentPlan, service: pm.ServicePlan) -> RemoteSampler | None:
     """The remote sampler of a service whose SDK supports it, in an environment where it is in play."""
-    support = SDK_SUPPORT.get(service.language)
-    if not in_play(env) or support is None or support.protocol is None:
+    found = support(service.language)
+    if not in_play(env) or found is None or found.protocol is None:
         return None
     tier = _agent(env, service)
     host = urlsplit(service.otlp_endpoint).hostname or "localhost"
     http, grpc = ports(tier)
-    if support.protocol == "grpc":
+    if found.protocol == "grpc":
         endpoint = f"http://{host_port(host, grpc)}"
     else:
         endpoint = f"http://{host_port(host, http)}/sampling"
@@ -177,7 +183,7 @@ def unsupported(env: pm.EnvironmentPlan) -> tuple[tuple[str, str], ...]:
         tier = env.agents[0]
         why = f"the {tier.platform} agents ({tier.placement}) are not given strategies files"
         return tuple((s.name, why) for s in env.services if s.sampler_ratio < 1)
-    return tuple((s.name, SDK_SUPPORT[s.language].note if s.language in SDK_SUPPORT else f"language {s.language}")
+    return tuple((s.name, support(s.language).note if support(s.language) else f"language {s.language}")
                  for s in env.services if s not in pollers(env) and s.sampler_ratio < 1)
 
 

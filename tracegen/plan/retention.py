@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+from tracegen import languages
 from tracegen.blueprint import model as bm
 from tracegen.blueprint.loader import EnvironmentView
 from tracegen.plan import model as pm
@@ -168,16 +169,24 @@ def _head_chain(view: EnvironmentView) -> list[Stage]:
             fix = (f"remove the ratio or set it to 1 ({'.'.join(path)})" if collector else
                    "the edge SDK takes sampling.head.edge_rate")
             stages.append(Stage(f"sdk:{name}", "head", ratio,
+                                f"the {name} proxy's own tracer samples {pct(ratio)} of the traces it starts"
+                                if _proxy(bp, name) else
                                 f"the {name} SDK ({sampler}) samples {pct(ratio)} of the traces it starts",
                                 path, fix, (name,), weight[name], ratio))
         else:
             stages.append(Stage(f"sdk:{name}", "follows", 1.0,
-                                f"the {name} SDK follows the sampled flag it receives (parent-based)", path,
+                                f"the {name} {'proxy' if _proxy(bp, name) else 'SDK'} follows the sampled flag "
+                                "it receives (parent-based)", path,
                                 roots=(name,), ratio=ratio))
         if name in sdk_decides and mesh is not None:
             stages.append(Stage("mesh", "follows", 1.0, f"Istio follows the {name} SDK's sampled flag",
                                 ("mesh", "istio", "sampling_percentage"), roots=(name,)))
     return stages
+
+
+def _proxy(bp: bm.Blueprint, name: str) -> bool:
+    """A `language: none` service (Envoy, nginx): its own tracer decides like the ingress's, no SDK."""
+    return languages.get(bp.services[name].language).kind == "proxy"
 
 
 # --------------------------------------------------------------------------- tail policies

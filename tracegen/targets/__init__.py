@@ -7,6 +7,7 @@ from collections.abc import Callable
 from tracegen.plan.model import Plan
 from tracegen.targets import (ansible, collector, distribution, gitops, ingress, istio, kubernetes,
                               migration_runbook, prometheus_rules, remote_sampling, runbook, sdk)
+from tracegen.targets import operator
 from tracegen.targets.artifact import Artifact
 
 TARGETS: dict[str, Callable[[Plan], list[Artifact]]] = {
@@ -21,6 +22,7 @@ TARGETS: dict[str, Callable[[Plan], list[Artifact]]] = {
     "remote_sampling": remote_sampling.build,
     "migration_runbook": migration_runbook.build,
     "runbook": runbook.build,
+    "operator": operator.build,
     "prometheus_rules": prometheus_rules.build,
 }
 

@@ -8,7 +8,7 @@ starts with `-javaagent` (e.g. tracegen's own Java SDK output) must not get a se
 
 from __future__ import annotations
 
-from tracegen import versions
+from tracegen import languages, versions
 from tracegen.plan import model as pm
 
 LANGUAGE = "java"
@@ -33,9 +33,9 @@ VARIABLE = "JAVA_TOOL_OPTIONS"
 
 
 def wanted(service: pm.ServicePlan) -> bool:
-    """A JVM service, unless the OpenTelemetry Operator injects its own agent into it (sdk mode
-    `operator`, on Kubernetes): two agents in one JVM must not happen."""
-    return service.language == LANGUAGE and getattr(service, "sdk_mode", None) != "operator"
+    """JVM languages (Java, Kotlin, Scala: languages.Language.sdk_output), unless the Operator injects
+    the agent (sdk.mode operator), which would make it a second one."""
+    return languages.get(service.language).sdk_output == LANGUAGE and service.sdk_mode != "operator"
 
 
 def tool_options(jar: str) -> str:

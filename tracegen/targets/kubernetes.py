@@ -36,6 +36,7 @@ from tracegen.plan import collector_exporters as ex
 from tracegen.targets import kubernetes_apps as apps
 from tracegen.targets import kubernetes_collectors as kcol
 from tracegen.targets import kubernetes_common as kc
+from tracegen.targets import operator_common
 from tracegen.targets import templating
 from tracegen.targets.artifact import Artifact
 from tracegen.plan.otel_env import ratio_text
@@ -79,8 +80,14 @@ def environment_files(env: pm.EnvironmentPlan, source: str) -> tuple[dict[str, l
     files: dict[str, list[dict]] = {"namespace.yaml": [kcol.namespace(env)], "rbac.yaml": kcol.rbac(env),
                                      "agent.yaml": kcol.agents(env, cfg), "gateway.yaml": kcol.gateways(env, cfg),
                                      "admission-policy.yaml": apps.admission_policy(env)}
+    if operator_common.operator_agent(env):     # topology.deployment operator: <env>/operator/ runs them
+        files.pop("agent.yaml")
+    if operator_common.operator_gateway(env):
+        files.pop("gateway.yaml")
     files = {path: docs for path, docs in files.items() if docs}
     resources = list(files)
+    if operator_common.applies(env):
+        resources.append(f"../{operator_common.DIRECTORY}")
     if kc.has_mesh(env) and not kc.istio_synced_by_gitops(env):
         resources.append(f"../{kc.ISTIO_DIRECTORY}")
     if kc.has_ingress_manifests(env):

@@ -18,6 +18,7 @@ from tracegen.plan import model as pm
 from tracegen.targets import kubernetes_collectors as kcol
 from tracegen.targets import java_agent
 from tracegen.targets import kubernetes_common as kc
+from tracegen.targets import operator_common
 
 PATCH_FILE = "otel-env.yaml"
 ROLLOUT_OPENAPI_FILE = "rollout-openapi.yaml"
@@ -101,6 +102,9 @@ def component(env: pm.EnvironmentPlan, service: pm.ServicePlan, cfg: kcol.Config
         pod_annotations = {"metadata": {"annotations": {kc.CHECKSUM_ANNOTATION: kc.checksum(cfg.agent)}}}
     else:
         pod_annotations = {}
+    inject = operator_common.annotation(service)
+    if inject is not None:    # sdk.mode operator: the Operator injects its agent (targets/operator.py)
+        pod_annotations.setdefault("metadata", {}).setdefault("annotations", {})[inject[0]] = inject[1]
     if java_agent.wanted(service):
         _java_agent(pod)
     # The label opts the workload into the admission policy (admission_policy), and only it.

@@ -2,7 +2,7 @@
 
 - Core Kubernetes kinds: the OpenAPI schemas kubernetes-validate ships, for
   `versions.KUBERNETES_VERSION`, in strict mode (unknown fields are errors).
-- Custom resources (Istio, Gateway API, Envoy Gateway, Argo CD): the `openAPIV3Schema` of the CRDs
+- Custom resources (Istio, Gateway API, Envoy Gateway, Argo CD, the OpenTelemetry Operator): the `openAPIV3Schema` of the CRDs
   each project publishes in its Go module, fetched with `go mod download` and cached under
   `${TRACEGEN_CACHE:-~/.cache/tracegen}/schemas/`. Objects without
   `x-kubernetes-preserve-unknown-fields` get `additionalProperties: false`, as the API server
@@ -34,6 +34,7 @@ CRD_SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
     "github.com/envoyproxy/gateway": (versions.ENVOY_GATEWAY_VERSION,
                                       ("charts/gateway-helm/charts/crds/crds/generated",)),
     "github.com/argoproj/argo-cd/v3": (versions.ARGOCD_VERSION, ("manifests/crds",)),
+    "github.com/open-telemetry/opentelemetry-operator": (versions.OTEL_OPERATOR_VERSION, ("config/crd/bases",)),
     "github.com/argoproj/argo-rollouts": (versions.ARGO_ROLLOUTS_VERSION, ("manifests/crds",)),
     "github.com/cert-manager/cert-manager": (versions.CERT_MANAGER_VERSION, ("deploy/crds",)),
 }
@@ -43,6 +44,7 @@ GROUP_SOURCES = {
     "gateway.networking.k8s.io": "sigs.k8s.io/gateway-api",
     "gateway.envoyproxy.io": "github.com/envoyproxy/gateway",
     "argoproj.io": "github.com/argoproj/argo-cd/v3",
+    "opentelemetry.io": "github.com/open-telemetry/opentelemetry-operator",
     "cert-manager.io": "github.com/cert-manager/cert-manager",
 }
 # Kinds whose group another project's module also serves (Argo Rollouts share argoproj.io with Argo CD).

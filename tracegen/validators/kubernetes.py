@@ -18,7 +18,7 @@ from tracegen.errors import ToolError
 from tracegen.validators import EXTRA, Check, missing_modules, skip_all
 
 NAME = "kubernetes schemas"
-KINDS = {"kubernetes-manifest", "istio", "ingress"}
+KINDS = {"kubernetes-manifest", "istio", "ingress", "operator-manifest"}
 KUSTOMIZATION = "kustomization.yaml"
 MESH_VALUES = "istiod-values.yaml"
 

@@ -47,6 +47,8 @@ from tracegen.standards.rules import (
     tg513_vm_cidrs_missing,
     tg601_no_owner,
     tg602_no_oncall,
+    tg701_sdk_install_by_hand,
+    tg703_operator_cannot_inject,
 )
 
 RULES: dict[str, ModuleType] = {
@@ -87,4 +89,6 @@ RULES: dict[str, ModuleType] = {
     "TG513": tg513_vm_cidrs_missing,
     "TG601": tg601_no_owner,
     "TG602": tg602_no_oncall,
+    "TG701": tg701_sdk_install_by_hand,
+    "TG703": tg703_operator_cannot_inject,
 }
