@@ -129,35 +129,6 @@ Datastore = Literal["postgres", "mysql", "mssql", "oracle", "sqlite", "redis", "
 SQL_DATASTORES = frozenset({"postgres", "mysql", "mssql", "oracle", "sqlite"})
 
 
-WorkloadKind = Literal["Deployment", "StatefulSet", "DaemonSet", "CronJob", "Rollout"]
-
-
-class ServiceKubernetes(Strict):
-    """Where and as what the service runs on Kubernetes."""
-    namespace: Name | None = Field(
-        None, description="One of the environment's app_namespaces (edge_namespaces for an edge service). "
-                          "Default: the first edge namespace for an edge service, else the first app namespace")
-    workload: WorkloadKind = Field(
-        "Deployment", description="Kind of the workload its Component patches (Rollout: Argo Rollouts); "
-                                  "the workload is named like the service")
-
-
-class ServiceVm(Strict):
-    """How the service runs on VM hosts: what the Ansible rollout restarts and checks."""
-    unit: SystemdUnit | None = Field(None, description="Its systemd unit. Default: <service>.service")
-    health_url: HttpUrl | None = Field(
-        None, description="Polled on the host after the restart (2xx or 3xx is healthy); without it, the "
-                          "unit staying active is the check")
-
-
-class SdkSettings(Strict):
-    mode: Literal["generated", "operator"] = Field(
-        "generated", description="generated: tracegen writes each service's bootstrap (sdk/<service>/). operator: "
-                                 "the OpenTelemetry Operator injects its zero-code agent (an Instrumentation per "
-                                 "environment, an inject annotation in each service's Component) where it has one "
-                                 "for the language; the others keep the generated route")
-
-
 class Slo(Strict):
     """A service's objectives over 30 days, measured from the span metrics of its SERVER and CONSUMER
     spans (before sampling) by the generated Prometheus rules (`<env>/prometheus/`)."""
@@ -182,6 +153,27 @@ class Slo(Strict):
 
 # The span_metrics connector's default explicit buckets (ms) at the pinned collector (tracegen sets none).
 SPAN_METRICS_BUCKETS_MS = (2, 4, 6, 8, 10, 50, 100, 200, 400, 800, 1000, 1400, 2000, 5000, 10000, 15000)
+
+
+WorkloadKind = Literal["Deployment", "StatefulSet", "DaemonSet", "CronJob", "Rollout"]
+
+
+class ServiceKubernetes(Strict):
+    """Where and as what the service runs on Kubernetes."""
+    namespace: Name | None = Field(
+        None, description="One of the environment's app_namespaces (edge_namespaces for an edge service). "
+                          "Default: the first edge namespace for an edge service, else the first app namespace")
+    workload: WorkloadKind = Field(
+        "Deployment", description="Kind of the workload its Component patches (Rollout: Argo Rollouts); "
+                                  "the workload is named like the service")
+
+
+class ServiceVm(Strict):
+    """How the service runs on VM hosts: what the Ansible rollout restarts and checks."""
+    unit: SystemdUnit | None = Field(None, description="Its systemd unit. Default: <service>.service")
+    health_url: HttpUrl | None = Field(
+        None, description="Polled on the host after the restart (2xx or 3xx is healthy); without it, the "
+                          "unit staying active is the check")
 
 
 class SdkSettings(Strict):
@@ -217,9 +209,9 @@ class Service(Strict):
         default_factory=list, description="Attribute keys the service's code sets on spans")
     export_endpoint: Endpoint | None = Field(
         None, description="Where the SDK exports; default is the local agent. Never a vendor.")
-    slo: Slo | None = Field(None, description="Availability and latency objectives (alerting rules)")
     kubernetes: ServiceKubernetes = Field(default_factory=ServiceKubernetes)
     vm: ServiceVm = Field(default_factory=ServiceVm)
+    slo: Slo | None = Field(None, description="Availability and latency objectives (alerting rules)")
 
 
 # --------------------------------------------------------------------------- backends
@@ -651,41 +643,6 @@ class Migration(Strict):
         return old is not None and (not old.environments or environment in old.environments)
 
 
-# --------------------------------------------------------------------------- migrations
-PHASES = ("planned", "dual-write", "verify", "cutover", "done")
-
-
-class MigrationVerify(Strict):
-    """The go/no-go gate of the verify phase (`tracegen migrate verify`)."""
-    window: Duration = Field("10m", description="Time between the two scrapes of the gateways' counters")
-    tolerance: Ratio = Field(0.01, description="Largest relative difference between the spans sent to the new "
-                                               "backend and to the old one over the window")
-    observe_days: int = Field(7, ge=0, description="Days the cutover is watched before the migration is done")
-
-
-class Migration(Strict):
-    """A phased move of some environments from one backend to another (see `tracegen migrate`).
-
-    planned: old only; dual-write: both, each exporter with its own persistent queue; verify: both,
-    compared; cutover: new only (the old one stays queryable for its hot retention); done: new only."""
-    name: Name
-    from_: Name = Field(alias="from", description="The backend (a key of backends) moved away from")
-    to: Name = Field(description="The backend (a key of backends) moved to")
-    environments: list[Name] = Field(default_factory=list,
-                                     description="Environments that move; none: every environment the old "
-                                                 "backend serves")
-    phase: Literal[PHASES] = "planned"
-    verify: MigrationVerify = Field(default_factory=MigrationVerify)
-    owner: Owner | None = Field(None, description="Who decides go/no-go and rollback")
-
-    def moves(self, environment: str, backends: dict[str, "Backend"]) -> bool:
-        """Whether this migration moves `environment` (none listed: every one the old backend serves)."""
-        if self.environments:
-            return environment in self.environments
-        old = backends.get(self.from_)
-        return old is not None and (not old.environments or environment in old.environments)
-
-
 class Blueprint(Strict):
     schema_version: Literal[1] = Field(description="Blueprint schema version")
     name: Name
@@ -699,7 +656,5 @@ class Blueprint(Strict):
     ingress: Ingress | None = None
     gitops: GitOps | None = None
     sdk: SdkSettings = Field(default_factory=SdkSettings, description="How services get their SDK")
-    sdk: SdkSettings = Field(default_factory=SdkSettings, description="How services get their SDK")
     suppress: list[Suppression] = Field(default_factory=list)
-    migrations: list[Migration] = Field(default_factory=list, description="Backend migrations in progress")
     migrations: list[Migration] = Field(default_factory=list, description="Backend migrations in progress")
