@@ -185,8 +185,9 @@ def test_declarative_sampler_follows_the_plans_root_sampler():
     env = _env(_plan(_blueprint("checkout")))
     edge = next(s for s in env.services if s.edge)
     assert edge.sampler == "parentbased_always_on"
+    # one file for every environment: a ratio each environment's OTEL_TRACES_SAMPLER_ARG sets (1: always on)
     assert declarative.configuration(edge)["tracer_provider"]["sampler"] == {
-        "parent_based": {"root": {"always_on": {}}}}
+        "parent_based": {"root": {"trace_id_ratio_based": {"ratio": "${OTEL_TRACES_SAMPLER_ARG:-1}"}}}}
     head = _blueprint("checkout", strategy="edge_head")
     env = _env(_plan(head))
     edge = next(s for s in env.services if s.edge and s.sampler == "parentbased_traceidratio")

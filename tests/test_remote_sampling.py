@@ -62,8 +62,12 @@ def test_the_go_bootstrap_wraps_the_contrib_remote_sampler_in_parent_based():
     artifacts = {a.path.rsplit("/", 1)[-1]: a.content for a in sdk.build(plan_of(env)) if a.service == "fulfillment"}
     code = artifacts["tracing.go"]
     assert '"go.opentelemetry.io/contrib/samplers/jaegerremote"' in code
-    assert 'SamplingServer = "http://otel-agent.observability.svc.cluster.local:5778/sampling"' in code
+    # The code is the same for every environment: its defaults are local, each environment's otel.env
+    # names its agent's strategy server (jaegerremote reads OTEL_TRACES_SAMPLER_ARG itself).
+    assert 'SamplingServer = "http://localhost:5778/sampling"' in code
     assert "PollingInterval = 10000 * time.Millisecond" in code
+    arg = dict(service(env, "fulfillment").otel_env)["OTEL_TRACES_SAMPLER_ARG"]
+    assert "endpoint=http://otel-agent.observability.svc.cluster.local:5778/sampling" in arg
     assert "jaegerremote.New(" in code and "jaegerremote.WithSamplingServerURL(SamplingServer)" in code
     assert "\tgo.opentelemetry.io/contrib/samplers/jaegerremote v0.38.0\n" in artifacts["go.mod"]
     ratio_only = {a.path.rsplit("/", 1)[-1]: a.content for a in sdk.build(plan_of(checkout(strategy=None)))
@@ -71,14 +75,15 @@ def test_the_go_bootstrap_wraps_the_contrib_remote_sampler_in_parent_based():
     assert "jaegerremote" not in ratio_only["tracing.go"] + ratio_only["go.mod"]
 
 
-def test_the_java_properties_file_says_what_otel_env_says():
+def test_the_java_agent_takes_the_remote_sampler_from_otel_env():
+    """The properties file is the same for every environment; the agent reads OTEL_* over it."""
     env = checkout()
     artifacts = [a for a in sdk.build(plan_of(env)) if a.service == "payments"]
     properties = next(a for a in artifacts if a.path.endswith(java_target.PROPERTIES)).content
     otel_env = next(a for a in artifacts if a.path.endswith("otel.env")).content
     arg = dict(service(env, "payments").otel_env)["OTEL_TRACES_SAMPLER_ARG"]
-    assert "otel.traces.sampler=parentbased_jaeger_remote\n" in properties
-    assert f"otel.traces.sampler.arg={arg}\n" in properties
+    assert "otel.traces.sampler.arg" not in properties
+    assert "OTEL_TRACES_SAMPLER=parentbased_jaeger_remote\n" in otel_env
     assert f"OTEL_TRACES_SAMPLER_ARG={arg}\n" in otel_env
 
 

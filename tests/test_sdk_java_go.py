@@ -56,17 +56,18 @@ def fleet() -> dict[str, str]:
 
 
 # ----------------------------------------------------------------------------------------- Java
-def test_java_agent_properties_follow_the_plan(checkout):
-    props = properties(checkout["prod/sdk/payments/otel-javaagent.properties"])
+def test_java_agent_properties_hold_what_every_environment_shares(checkout):
+    props = properties(checkout["sdk/payments/otel-javaagent.properties"])
     assert props["otel.service.name"] == "payments"
-    assert set(props["otel.resource.attributes"].split(",")) == {
-        "deployment.environment.name=prod", "service.owner=payments", "service.version=2.8.0"}
+    # deployment.environment.name, the endpoint and the sampler's argument come from each environment's
+    # OTEL_* variables, which the agent reads over this file; unset, the OpenTelemetry defaults.
+    assert set(props["otel.resource.attributes"].split(",")) == {"service.owner=payments", "service.version=2.8.0"}
     assert props["otel.propagators"] == "tracecontext,baggage"
-    assert props["otel.traces.sampler"] == "parentbased_always_on"   # checkout: the gateways decide
-    assert props["otel.traces.sampler.arg"] == "1"
-    # The agent's 2.x default: OTLP over HTTP to the agent tier's 4318.
+    assert props["otel.traces.sampler"] == "parentbased_always_on"
+    assert "otel.traces.sampler.arg" not in props
+    # The agent's 2.x default: OTLP over HTTP, 4318.
     assert props["otel.exporter.otlp.protocol"] == "http/protobuf"
-    assert props["otel.exporter.otlp.endpoint"] == "http://otel-agent.observability.svc.cluster.local:4318"
+    assert props["otel.exporter.otlp.endpoint"] == "http://localhost:4318"
     # The collectors run traces pipelines only.
     assert props["otel.metrics.exporter"] == props["otel.logs.exporter"] == "none"
     assert props["otel.instrumentation.logback-mdc.enabled"] == "true"
@@ -79,19 +80,32 @@ def _staging_head_rate(data):
     data["environments"]["staging"].setdefault("overrides", {})["sampling"] = {"head": {"edge_rate": 0.25}}
 
 
-def test_staging_override_reaches_the_java_sampler():
-    props = properties(render("checkout", _staging_head_rate)["staging/sdk/payments/otel-javaagent.properties"])
-    assert props["otel.traces.sampler.arg"] == "0.25"
-    assert "deployment.environment.name=staging" in props["otel.resource.attributes"]
+def test_staging_override_reaches_staging_env_not_the_shared_code(checkout):
+    files = render("checkout", _staging_head_rate)
+    staging = dict(line.split("=", 1) for line in files["staging/sdk/payments/otel.env"].splitlines()
+                   if line and not line.startswith("#"))
+    assert staging["OTEL_TRACES_SAMPLER_ARG"] == "0.25"
+    assert "deployment.environment.name=staging" in staging["OTEL_RESOURCE_ATTRIBUTES"]
+    # the code is built once for every environment: an environment's values never change it
+    code = {path: text for path, text in files.items() if path.startswith("sdk/")}
+    assert code == {path: text for path, text in checkout.items() if path.startswith("sdk/")}
+
+
+def test_sdk_code_once_per_service_settings_per_environment(checkout):
+    per_env = sorted(path for path in checkout if not path.startswith("sdk/"))
+    assert per_env == sorted(f"{env}/sdk/{service}/otel.env" for env in ("prod", "staging")
+                             for service in ("checkout", "edge-gateway", "fulfillment", "inventory", "payments"))
+    code = [text for path, text in checkout.items() if path.startswith("sdk/")]
+    assert code and not any(re.search(r"\b(prod|staging)\b", text) for text in code)
 
 
 def test_java_messaging_instrumentation_and_helpers_only_as_declared(checkout, fleet):
-    props = properties(fleet["prod/sdk/orders/otel-javaagent.properties"])
+    props = properties(fleet["sdk/orders/otel-javaagent.properties"])
     assert props["otel.instrumentation.rabbitmq.enabled"] == "true"
     assert props["otel.instrumentation.spring-rabbit.enabled"] == "true"
     assert "otel.instrumentation.kafka.enabled" not in props
     assert "cloud.region=eu-west-1" in props["otel.resource.attributes"]
-    helper = fleet["prod/sdk/orders/src/main/java/tracing/orders/TracingMessaging.java"]
+    helper = fleet["sdk/orders/src/main/java/tracing/orders/TracingMessaging.java"]
     assert "public static Span startSend(" in helper
     assert "startProcess" not in helper                   # orders only produces
     assert 'RABBITMQ_ORDER_EVENTS = "order-events"' in helper
@@ -103,16 +117,16 @@ def test_kafka_consumer_gets_propagation_and_the_process_helper():
     def edit(data):
         data["services"]["payments"]["messaging"] = {"consumes": [{"system": "kafka", "topic": "orders"}]}
     files = render("checkout", edit)
-    props = properties(files["prod/sdk/payments/otel-javaagent.properties"])
+    props = properties(files["sdk/payments/otel-javaagent.properties"])
     assert props["otel.instrumentation.kafka.enabled"] == "true"
     assert props["otel.instrumentation.spring-kafka.enabled"] == "true"
     assert props["otel.instrumentation.kafka.producer-propagation.enabled"] == "true"
-    helper = files["prod/sdk/payments/src/main/java/tracing/payments/TracingMessaging.java"]
+    helper = files["sdk/payments/src/main/java/tracing/payments/TracingMessaging.java"]
     assert "public static Span startProcess(" in helper and "startSend" not in helper
 
 
 def test_pom_pins_the_agent_and_the_bom_from_versions(checkout):
-    project = ET.fromstring(checkout["prod/sdk/payments/pom.xml"].split("\n", 2)[2])
+    project = ET.fromstring(checkout["sdk/payments/pom.xml"].split("\n", 2)[2])
     props = {child.tag[len(POM):]: child.text for child in project.find(f"{POM}properties")}
     assert props["otel.javaagent.version"] == SDK_VERSIONS_JAVA["opentelemetry-javaagent"]
     assert props["otel.instrumentation.version"] == SDK_VERSIONS_JAVA["opentelemetry-instrumentation-bom"]
@@ -131,25 +145,28 @@ def test_pom_pins_the_agent_and_the_bom_from_versions(checkout):
 
 
 def test_jvm_flags_and_start_script_load_the_agent_with_its_properties(checkout):
-    flags = checkout["prod/sdk/payments/jvm-flags.txt"].split()
+    flags = checkout["sdk/payments/jvm-flags.txt"].split()
     assert flags == [f"-javaagent:{java_target.AGENT_JAR}",
                      f"-Dotel.javaagent.configuration-file={java_target.PROPERTIES}"]
-    script = checkout["prod/sdk/payments/run-with-otel.sh"]
+    script = checkout["sdk/payments/run-with-otel.sh"]
     assert script.startswith("#!/bin/sh") and '-javaagent:"$agent"' in script
 
 
 def test_logback_pattern_prints_trace_and_span_ids(checkout):
-    root = ET.fromstring(checkout["prod/sdk/payments/logback.xml"].split("\n", 2)[2])
+    root = ET.fromstring(checkout["sdk/payments/logback.xml"].split("\n", 2)[2])
     pattern = root.findtext("appender/encoder/pattern")
     assert "%X{trace_id}" in pattern and "%X{span_id}" in pattern
 
 
 def test_java_declarative_config_exports_otlp_http_to_the_agent(checkout):
-    config = yaml.safe_load(checkout["prod/sdk/payments/otel-config.yaml"])
+    config = yaml.safe_load(checkout["sdk/payments/otel-config.yaml"])
     assert config["file_format"] == "1.0"
     exporter = config["tracer_provider"]["processors"][0]["batch"]["exporter"]
-    assert exporter["otlp_http"]["endpoint"].endswith(":4318/v1/traces}")
-    assert config["tracer_provider"]["sampler"] == {"parent_based": {"root": {"always_on": {}}}}
+    # each environment's otel.env sets OTEL_EXPORTER_OTLP_ENDPOINT; the file appends the traces path
+    assert exporter["otlp_http"]["endpoint"] == "${OTEL_EXPORTER_OTLP_ENDPOINT:-http://localhost:4318}/v1/traces"
+    # one file for every environment: the ratio is each environment's OTEL_TRACES_SAMPLER_ARG (1 unset)
+    assert config["tracer_provider"]["sampler"] == {
+        "parent_based": {"root": {"trace_id_ratio_based": {"ratio": "${OTEL_TRACES_SAMPLER_ARG:-1}"}}}}
 
 
 def test_properties_values_are_escaped():
@@ -161,7 +178,7 @@ def test_properties_values_are_escaped():
 
 # ------------------------------------------------------------------------------------------- Go
 def test_go_mod_pins_only_what_the_package_imports(checkout):
-    text = checkout["prod/sdk/fulfillment/go.mod"]
+    text = checkout["sdk/fulfillment/go.mod"]
     assert "module checkout/fulfillment/tracing" in text
     assert f"go {SDK_VERSIONS_GO['go']}" in text
     required = dict(re.findall(r"^\t(\S+) (v\S+)$", text, re.MULTILINE))
@@ -175,34 +192,34 @@ def test_go_mod_pins_only_what_the_package_imports(checkout):
 
 
 def test_go_bootstrap_follows_the_plan(checkout):
-    code = checkout["prod/sdk/fulfillment/tracing.go"]
+    code = checkout["sdk/fulfillment/tracing.go"]
     assert f'semconv "go.opentelemetry.io/otel/semconv/{SDK_VERSIONS_GO["semconv"]}"' in code
-    assert 'Endpoint = "http://otel-agent.observability.svc.cluster.local:4317"' in code
+    assert 'Endpoint = "http://localhost:4317"' in code     # the OpenTelemetry default; otel.env sets the agent
     assert "SampleRatio = 1.0\n" in code
     assert "sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))" in code
-    assert 'case "", "traceidratio", "parentbased_traceidratio":' in code   # unset: the blueprint's sampler
+    assert 'case "", "traceidratio", "parentbased_traceidratio":' in code   # unset: ratio SampleRatio
     assert "jaegerremote" not in code
     assert "sdktrace.WithBatcher(exporter)" in code
     assert "propagation.TraceContext{},\n\t\tpropagation.Baggage{}," in code
     assert 'attribute.String("service.owner", "logistics")' in code
-    assert 'attribute.String("deployment.environment.name", "prod")' in code
+    assert "deployment.environment.name" not in code          # OTEL_RESOURCE_ATTRIBUTES names it
     assert "span.SetStatus(codes.Error, err.Error())" in code
     assert "otelconf.NewSDK" in code
-    assert "SampleRatio = 0.25\n" in render("checkout", _staging_head_rate)["staging/sdk/fulfillment/tracing.go"]
+    assert render("checkout", _staging_head_rate)["sdk/fulfillment/tracing.go"] == code
 
 
 def test_go_helpers_only_as_declared(checkout):
-    grpc = checkout["prod/sdk/fulfillment/grpc.go"]
+    grpc = checkout["sdk/fulfillment/grpc.go"]
     assert "grpc.StatsHandler(otelgrpc.NewServerHandler())" in grpc
     assert "DialOptions" not in grpc                       # no outbound grpc
     assert "UnaryServerInterceptor" not in grpc
-    messaging = checkout["prod/sdk/fulfillment/messaging.go"]
+    messaging = checkout["sdk/fulfillment/messaging.go"]
     assert "func ConsumeSpan(" in messaging and "func ProduceSpan(" not in messaging
     assert "func InjectHeaders(" in messaging and "func ExtractContext(" in messaging
     assert "SliceCarrier" in messaging and "TableCarrier" not in messaging
-    assert "prod/sdk/fulfillment/http.go" not in checkout
-    assert "ObserveWithExemplar" in checkout["prod/sdk/fulfillment/metrics.go"]
-    assert '"trace_id"' in checkout["prod/sdk/fulfillment/log.go"]
+    assert "sdk/fulfillment/http.go" not in checkout
+    assert "ObserveWithExemplar" in checkout["sdk/fulfillment/metrics.go"]
+    assert '"trace_id"' in checkout["sdk/fulfillment/log.go"]
 
 
 def test_go_http_client_server_and_b3_when_declared():
@@ -212,18 +229,18 @@ def test_go_http_client_server_and_b3_when_declared():
                        propagators=["tracecontext", "baggage", "b3multi"])
         service["messaging"] = {"produces": [{"system": "rabbitmq", "topic": "shipments"}]}
     files = render("checkout", edit)
-    http = files["prod/sdk/fulfillment/http.go"]
+    http = files["sdk/fulfillment/http.go"]
     assert "otelhttp.NewHandler" in http and "otelhttp.NewTransport" in http
-    grpc = files["prod/sdk/fulfillment/grpc.go"]
+    grpc = files["sdk/fulfillment/grpc.go"]
     assert "DialOptions" in grpc and "ServerOptions" not in grpc
-    assert "b3.New(b3.WithInjectEncoding(b3.B3MultipleHeader))" in files["prod/sdk/fulfillment/tracing.go"]
-    assert "go.opentelemetry.io/contrib/propagators/b3 v" in files["prod/sdk/fulfillment/go.mod"]
-    messaging = files["prod/sdk/fulfillment/messaging.go"]
+    assert "b3.New(b3.WithInjectEncoding(b3.B3MultipleHeader))" in files["sdk/fulfillment/tracing.go"]
+    assert "go.opentelemetry.io/contrib/propagators/b3 v" in files["sdk/fulfillment/go.mod"]
+    messaging = files["sdk/fulfillment/messaging.go"]
     assert "func ProduceSpan(" in messaging and "TableCarrier" in messaging and "SliceCarrier" not in messaging
 
 
 def test_go_honours_the_standard_variables(checkout):
-    code = checkout["prod/sdk/fulfillment/tracing.go"]
+    code = checkout["sdk/fulfillment/tracing.go"]
     samplers = re.findall(r'^\tcase ([^\n]+):$', code[code.index("func newSampler"):code.index("func newExporter")],
                           re.MULTILINE)
     named = {name for case in samplers for name in re.findall(r'"(\w*)"', case)}
@@ -240,8 +257,9 @@ def test_go_remote_sampler_stays_selectable_by_name():
         data["sampling"]["strategy"] = "edge_head"
     files = render("checkout", edit)
     code = next(text for path, text in files.items() if path.endswith("/tracing.go") and "jaegerremote.New(" in text)
-    assert 'case "", "parentbased_jaeger_remote":' in code
-    assert 'case "traceidratio", "parentbased_traceidratio":' in code
+    assert 'case "parentbased_jaeger_remote":' in code
+    assert 'case "", "traceidratio", "parentbased_traceidratio":' in code
+    assert 'SamplingServer = "http://localhost:5778/sampling"' in code   # otel.env's ARG names the agent's
 
 
 def test_go_refuses_a_propagator_it_cannot_build():
@@ -253,7 +271,7 @@ def test_go_refuses_a_propagator_it_cannot_build():
 
 
 def test_go_declarative_config_exports_otlp_grpc(checkout):
-    config = yaml.safe_load(checkout["prod/sdk/fulfillment/otel-config.yaml"])
+    config = yaml.safe_load(checkout["sdk/fulfillment/otel-config.yaml"])
     exporter = config["tracer_provider"]["processors"][0]["batch"]["exporter"]
     assert exporter["otlp_grpc"]["endpoint"].endswith(":4317}")
     assert [next(iter(p)) for p in config["propagator"]["composite"]] == ["tracecontext", "baggage"]

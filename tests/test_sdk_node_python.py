@@ -1,7 +1,7 @@
 """The Node.js and Python SDK targets: what the generated files say, fast and without the network.
 
 The e2e tests (tests/e2e/test_sdk_node.py, test_sdk_python.py) install and run the output; these
-check the choices: the blueprint's ratio, propagators, endpoint and resource attributes in the code,
+check the choices: the defaults in the code (the same for every environment), the propagators,
 only the declared instrumentations, messaging helpers only where messaging is declared, pins from
 tracegen.versions, determinism, and the helpers' header round trip in this interpreter.
 """
@@ -20,7 +20,7 @@ import yaml
 
 from tracegen.blueprint.loader import load
 from tracegen.plan.builder import build_plan
-from tracegen.targets.sdk import declarative, node, python
+from tracegen.targets.sdk import common, declarative, node, python
 from tracegen.validators import sdk_node, sdk_python
 from tracegen.versions import SDK_VERSIONS_NODE, SDK_VERSIONS_PYTHON
 
@@ -28,38 +28,42 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def prod():
+def codes() -> dict[str, common.ServiceCode]:
+    """Each service's code, the same for every environment (targets/sdk/common.py)."""
     plan = build_plan(load(ROOT / "blueprints" / "checkout.yaml"), "blueprints/checkout.yaml")
-    return next(env for env in plan.environments if env.name == "prod")
+    return {code.service.name: code for code in common.service_code(plan)}
 
 
-def service(env, name):
-    return next(s for s in env.services if s.name == name)
+def service(codes, name):
+    return codes[name].service
 
 
-def render(env, svc) -> dict[str, str]:
+def files_of(svc):
     target = {"node": node, "python": python}[svc.language]
-    return {a.path.rsplit("/", 1)[1]: a.content for a in target.files(env, svc)}
+    return target.files(common.ServiceCode("checkout", svc, (svc,)))
 
 
-def kinds(env, svc) -> dict[str, str]:
-    target = {"node": node, "python": python}[svc.language]
-    return {a.path.rsplit("/", 1)[1]: a.kind for a in target.files(env, svc)}
+def render(codes, svc) -> dict[str, str]:
+    return {a.path.rsplit("/", 1)[1]: a.content for a in files_of(svc)}
+
+
+def kinds(codes, svc) -> dict[str, str]:
+    return {a.path.rsplit("/", 1)[1]: a.kind for a in files_of(svc)}
 
 
 # ----------------------------------------------------------------------------- Node
 
 
-def test_node_bootstrap_carries_the_blueprint(prod):
-    files = render(prod, service(prod, "checkout"))
+def test_node_bootstrap_carries_the_blueprint(codes):
+    files = render(codes, service(codes, "checkout"))
     code = files["tracing.js"]
     assert "samplerRatio: 1," in code
     assert "new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) })" in code
     assert 'propagators: ["tracecontext", "baggage"],' in code
-    assert 'otlpEndpoint: "http://otel-agent.observability.svc.cluster.local:4317",' in code
+    assert 'otlpEndpoint: "http://localhost:4317",' in code     # the default; otel.env names the agent
     assert 'otlpProtocol: "grpc",' in code
     assert '[ATTR_SERVICE_NAME]: "checkout",' in code and '[ATTR_SERVICE_VERSION]: "1.4.2",' in code
-    assert '"deployment.environment.name": "prod",' in code and '"service.owner": "checkout",' in code
+    assert "deployment.environment.name" not in code and '"service.owner": "checkout",' in code
     # The 2.x API, not the seed's.
     assert "resourceFromAttributes(" in code and "spanProcessors: [new BatchSpanProcessor(exporter())]" in code
     assert "new Resource(" not in code and "addSpanProcessor" not in code and "SemanticResourceAttributes" not in code
@@ -67,8 +71,8 @@ def test_node_bootstrap_carries_the_blueprint(prod):
     assert "startNodeSDK" in code and "OTEL_CONFIG_FILE" in code
 
 
-def test_node_only_declared_instrumentations(prod):
-    checkout = render(prod, service(prod, "checkout"))
+def test_node_only_declared_instrumentations(codes):
+    checkout = render(codes, service(codes, "checkout"))
     assert "KafkaJsInstrumentation" in checkout["tracing.js"] and "messaging.js" in checkout
     assert "ExpressInstrumentation" in checkout["tracing.js"] and "UndiciInstrumentation" in checkout["tracing.js"]
     for absent in ("PgInstrumentation", "RedisInstrumentation", "AmqplibInstrumentation", "GrpcInstrumentation",
@@ -77,14 +81,14 @@ def test_node_only_declared_instrumentations(prod):
     deps = json.loads(checkout["package.json"])["dependencies"]
     assert "@opentelemetry/instrumentation-kafkajs" in deps and "@opentelemetry/instrumentation-pg" not in deps
 
-    gateway = render(prod, service(prod, "edge-gateway"))
+    gateway = render(codes, service(codes, "edge-gateway"))
     assert "messaging.js" not in gateway and "Kafka" not in gateway["tracing.js"]
 
-    varied = dataclasses.replace(service(prod, "edge-gateway"), datastores=("postgres", "redis", "mongodb"),
+    varied = dataclasses.replace(service(codes, "edge-gateway"), datastores=("postgres", "redis", "mongodb"),
                                  produces=(("rabbitmq", "jobs"),), consumes=(("sqs", "refunds"),),
                                  propagators=("tracecontext", "baggage", "b3"), inbound=("grpc",), outbound=(),
                                  framework=None)
-    files = render(prod, varied)
+    files = render(codes, varied)
     code = files["tracing.js"]
     for present in ("PgInstrumentation", "RedisInstrumentation", "IORedisInstrumentation", "AmqplibInstrumentation",
                     "AwsInstrumentation", "GrpcInstrumentation", "B3Propagator"):
@@ -97,8 +101,8 @@ def test_node_only_declared_instrumentations(prod):
     assert "@opentelemetry/propagator-b3" in json.loads(files["package.json"])["dependencies"]
 
 
-def test_node_package_json_pins_versions_and_engines(prod):
-    package = json.loads(render(prod, service(prod, "checkout"))["package.json"])
+def test_node_package_json_pins_versions_and_engines(codes):
+    package = json.loads(render(codes, service(codes, "checkout"))["package.json"])
     assert package["engines"] == {"node": SDK_VERSIONS_NODE["node"]}
     for name, version in package["dependencies"].items():
         assert version == SDK_VERSIONS_NODE[name]
@@ -113,8 +117,8 @@ def test_node_package_json_pins_versions_and_engines(prod):
     assert package["dependencies"]["@opentelemetry/api"].startswith("1.9.")   # 2.x peers: <1.10.0
 
 
-def test_node_messaging_helpers_and_logger(prod):
-    files = render(prod, service(prod, "checkout"))
+def test_node_messaging_helpers_and_logger(codes):
+    files = render(codes, service(codes, "checkout"))
     messaging = files["messaging.js"]
     assert "function injectHeaders(" in messaging and "function extractContext(" in messaging
     assert "function consumeSpan(" in messaging and "function produceSpan(" in messaging
@@ -128,20 +132,20 @@ def test_node_messaging_helpers_and_logger(prod):
 # ----------------------------------------------------------------------------- Python
 
 
-def test_python_setup_carries_the_blueprint(prod):
-    files = render(prod, service(prod, "inventory"))
+def test_python_setup_carries_the_blueprint(codes):
+    files = render(codes, service(codes, "inventory"))
     code = files["tracing.py"]
     assert '"sampler_ratio": 1,' in code and "ParentBased(TraceIdRatioBased(ratio))" in code
     assert '"propagators": ("tracecontext", "baggage"),' in code
-    assert '"otlp_endpoint": "http://otel-agent.observability.svc.cluster.local:4317",' in code
+    assert '"otlp_endpoint": "http://localhost:4317",' in code
     assert '"service.name": "inventory",' in code and '"service.version": "5.0.3",' in code
-    assert '"deployment.environment.name": "prod",' in code
+    assert "deployment.environment.name" not in code            # OTEL_RESOURCE_ATTRIBUTES names it
     assert "BatchSpanProcessor(_exporter())" in code and "def configure(app: Any = None)" in code
     assert "load_config_file(config_file)" in code
 
 
-def test_python_only_declared_instrumentations(prod):
-    files = render(prod, service(prod, "inventory"))
+def test_python_only_declared_instrumentations(codes):
+    files = render(codes, service(codes, "inventory"))
     code = files["tracing.py"]
     for present in ("FastAPIInstrumentor", "PsycopgInstrumentor", "Psycopg2Instrumentor", "RedisInstrumentor"):
         assert present in code, present
@@ -152,9 +156,9 @@ def test_python_only_declared_instrumentations(prod):
     assert "opentelemetry-instrumentation-fastapi==" in files["requirements.txt"]
     assert "flask" not in files["requirements.txt"]
 
-    varied = dataclasses.replace(service(prod, "inventory"), framework="flask", datastores=("mysql",),
+    varied = dataclasses.replace(service(codes, "inventory"), framework="flask", datastores=("mysql",),
                                  outbound=("http",), produces=(("kafka", "orders"),), consumes=(("rabbitmq", "jobs"),))
-    files = render(prod, varied)
+    files = render(codes, varied)
     code = files["tracing.py"]
     for present in ("FlaskInstrumentor", "PyMySQLInstrumentor", "RequestsInstrumentor", "HTTPXClientInstrumentor",
                     "PikaInstrumentor", "AioPikaInstrumentor"):
@@ -165,8 +169,8 @@ def test_python_only_declared_instrumentations(prod):
     assert "measure_flask" in files["exemplars.py"]
 
 
-def test_python_requirements_are_one_line_of_exact_pins(prod):
-    text = render(prod, service(prod, "inventory"))["requirements.txt"]
+def test_python_requirements_are_one_line_of_exact_pins(codes):
+    text = render(codes, service(codes, "inventory"))["requirements.txt"]
     pins = dict(line.split("==") for line in text.splitlines() if line and not line.startswith("#"))
     for name, version in pins.items():
         assert version == SDK_VERSIONS_PYTHON[name]
@@ -182,15 +186,15 @@ def _module(path: Path, name: str):
     return module
 
 
-def test_python_helpers_round_trip_headers_and_logs(prod, tmp_path):
+def test_python_helpers_round_trip_headers_and_logs(codes, tmp_path):
     """The generated messaging.py and log_correlation.py, imported here: a traceparent written on
     produce is read back on consume (as bytes pairs, as Kafka clients carry it), and log records get
     the current trace id."""
     from opentelemetry import context, trace
     from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
-    varied = dataclasses.replace(service(prod, "inventory"), produces=(("kafka", "orders"),))
-    for name, content in render(prod, varied).items():
+    varied = dataclasses.replace(service(codes, "inventory"), produces=(("kafka", "orders"),))
+    for name, content in render(codes, varied).items():
         (tmp_path / name).write_text(content, encoding="utf-8")
     messaging = _module(tmp_path / "messaging.py", "tracegen_test_messaging")
     correlation = _module(tmp_path / "log_correlation.py", "tracegen_test_log_correlation")
@@ -219,27 +223,29 @@ def test_python_helpers_round_trip_headers_and_logs(prod, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["checkout", "inventory"])
-def test_declarative_configuration(prod, name):
-    svc = service(prod, name)
-    files = render(prod, svc)
+def test_declarative_configuration(codes, name):
+    svc = service(codes, name)
+    files = render(codes, svc)
     config = yaml.safe_load(files[declarative.FILE_NAME])
     assert config["file_format"] == "1.0"
-    # The collector decides: the SDK records every trace (its plan's parentbased_always_on).
-    assert config["tracer_provider"]["sampler"] == {"parent_based": {"root": {"always_on": {}}}}
+    # One file for every environment: each environment's OTEL_TRACES_SAMPLER_ARG sets the ratio.
+    assert config["tracer_provider"]["sampler"] == {
+        "parent_based": {"root": {"trace_id_ratio_based": {"ratio": "${OTEL_TRACES_SAMPLER_ARG:-1}"}}}}
     exporter = config["tracer_provider"]["processors"][0]["batch"]["exporter"]
     assert exporter == {"otlp_grpc": {"endpoint": f"${{OTEL_EXPORTER_OTLP_ENDPOINT:-{svc.otlp_endpoint}}}"}}
     assert config["propagator"]["composite"] == [{"tracecontext": None}, {"baggage": None}]
     attributes = {a["name"]: a["value"] for a in config["resource"]["attributes"]}
     assert attributes["service.name"] == f"${{OTEL_SERVICE_NAME:-{name}}}"
-    assert attributes["deployment.environment.name"] == "prod"
-    assert kinds(prod, svc)[declarative.FILE_NAME] == "sdk-code"
+    assert "deployment.environment.name" not in attributes       # from OTEL_RESOURCE_ATTRIBUTES
+    assert config["resource"]["attributes_list"] == "${OTEL_RESOURCE_ATTRIBUTES:-}"
+    assert kinds(codes, svc)[declarative.FILE_NAME] == "sdk-code"
 
 
-def test_kinds_and_determinism(prod):
+def test_kinds_and_determinism(codes):
     for name in ("checkout", "edge-gateway", "inventory"):
-        svc = service(prod, name)
-        assert render(prod, svc) == render(prod, svc)
-        found = kinds(prod, svc)
+        svc = service(codes, name)
+        assert render(codes, svc) == render(codes, svc)
+        found = kinds(codes, svc)
         assert found["README.md"] == "docs"
         assert found["package.json" if svc.language == "node" else "requirements.txt"] == "sdk-deps"
         assert {k for n, k in found.items() if n.endswith((".js", ".py"))} == {"sdk-code"}
@@ -260,20 +266,20 @@ def rich(svc):
                                propagators=("tracecontext", "baggage", "b3", "b3multi", "jaeger"))
 
 
-def test_validators_accept_the_output(prod, tmp_path):
+def test_validators_accept_the_output(codes, tmp_path):
     entries = []
-    services = (service(prod, "checkout"), service(prod, "inventory"))
+    services = (service(codes, "checkout"), service(codes, "inventory"))
     for svc in services + tuple(bare(s) for s in services) + tuple(rich(s) for s in services):
         target = node if svc.language == "node" else python
-        for artifact in target.files(prod, svc):
+        for artifact in files_of(svc):
             (tmp_path / artifact.path).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / artifact.path).write_text(artifact.content, encoding="utf-8")
             entries.append({"path": artifact.path, "kind": artifact.kind, "service": artifact.service,
                             "language": artifact.language})
     node_checks = [c for name in ("checkout", "checkout-bare", "checkout-rich") for c in sdk_node.check(
-        tmp_path, f"prod/sdk/{name}", [e for e in entries if e["service"] == name])]
+        tmp_path, f"sdk/{name}", [e for e in entries if e["service"] == name])]
     python_checks = [c for name in ("inventory", "inventory-bare", "inventory-rich") for c in sdk_python.check(
-        tmp_path, f"prod/sdk/{name}", [e for e in entries if e["service"] == name])]
+        tmp_path, f"sdk/{name}", [e for e in entries if e["service"] == name])]
     assert python_checks and all(c.status == "ok" for c in python_checks), python_checks
     expected = "ok" if shutil.which("node") else "skip"
     assert {c.status for c in node_checks if c.artifact.endswith(".js")} == {expected}, node_checks
@@ -297,10 +303,10 @@ def test_validators_reject_broken_output(tmp_path):
     assert js == {"tracing.js": "fail" if shutil.which("node") else "skip", "package.json": "fail"}
 
 
-def test_python_propagators_none_extracts_an_empty_context_not_none(prod, tmp_path):
+def test_python_propagators_none_extracts_an_empty_context_not_none(codes, tmp_path):
     """OTEL_PROPAGATORS=none is advertised as an override; the API's empty composite returns None
     from extract(), which made every FastAPI request fail (found by the cross-service e2e test)."""
-    for name, content in render(prod, service(prod, "inventory")).items():
+    for name, content in render(codes, service(codes, "inventory")).items():
         (tmp_path / name).write_text(content, encoding="utf-8")
     tracing = _module(tmp_path / "tracing.py", "tracegen_test_tracing_none")
     propagator = tracing._NoPropagation()

@@ -187,10 +187,10 @@ def test_builds_racing_for_one_directory_serialise_without_phantom_hand_edits(cl
 def test_only_rebuilds_one_target_and_keeps_the_others(clean):
     work, a, _ = clean
     out = start(clean, "out-only")
-    (out / "prod/sdk/hello/tracing.py").unlink()
+    (out / "sdk/hello/tracing.py").unlink()
     result = build(work, "A.yaml", out.name, None, "--only", "collector")
     assert result.returncode == 0, result.stderr
-    assert not (out / "prod/sdk/hello/tracing.py").exists()          # not this build's business
+    assert not (out / "sdk/hello/tracing.py").exists()          # not this build's business
     result = build(work, "A.yaml", out.name, None, "--only", "sdk")
     assert result.returncode == 0, result.stderr
     assert tree(out) == {**a, **USER}                                # every target's files, and the manifest

@@ -93,7 +93,7 @@ def built(tmp_path_factory, timings) -> Path:
 def builds(built, timings) -> dict[str, Path]:
     """The four languages' builds (cached per content), made side by side."""
     started = time.monotonic()
-    sdk = built / "e2e" / "sdk"
+    sdk = built / "sdk"          # the code, the same for every environment
     jobs = {"node": lambda: stack.node_modules(sdk, ("edge", "notifications")), "python": lambda: stack.python_venv(sdk),
             "java": lambda: stack.java_build(sdk), "go": lambda: stack.go_build(sdk)}
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
@@ -139,7 +139,7 @@ def system(built, builds, tmp_path_factory, timings):
         broker.start()
         # Retried: the AMQP listener opens a moment before the node accepts logins.
         assert wait_until(lambda: _try_tap(builds["python"], broker.url), 30, 1.0), broker.tail()
-        processes = stack.services(built / "e2e" / "sdk", work / "services", broker.url, builds)
+        processes = stack.services(built / "sdk", built / "e2e" / "sdk", work / "services", broker.url, builds)
         stack.start_all(processes)
         timings["start: collectors, broker, services"] = time.monotonic() - started
         result = System(running, broker, {s.name: s for s in processes}, builds["python"])

@@ -4,8 +4,8 @@ vm-fleet's `orders` (Java/Spring) with `sampling.strategy: edge_head`, a head ra
 incident mode that keeps everything, and a local environment (so every port comes from the plan).
 From the plan: the collector agent's `jaegerremotesampling` extension config, exactly as the agent
 config carries it, and the strategies files of the remote_sampling target; the Java agent reads the
-generated otel-javaagent.properties (`parentbased_jaeger_remote` with the plan's endpoint, polling
-interval and initial rate). A real collector (the test distribution) runs the extension from the
+generated otel.env (`parentbased_jaeger_remote` with the plan's endpoint, polling interval and initial
+rate) over the generated otel-javaagent.properties, which is the same for every environment. A real collector (the test distribution) runs the extension from the
 strategies directory the way the local agent does (working directory `<env>/collector`).
 
 The sampled flag of the traceparent each root `/order` puts on its message is the SDK's decision.
@@ -29,7 +29,7 @@ import yaml
 
 from tests.e2e.harness.processes import port_free, wait_until
 from tests.e2e.harness.receiver import OtlpReceiver
-from tests.e2e.sdk_apps.support import cached, digest
+from tests.e2e.sdk_apps.support import cached, digest, otel_env
 from tests.e2e.sdk_apps.support import run as run_command
 # `built` (the Maven reactor of the generated module and the sample app, cached) builds whatever the
 # `generated` fixture of this module returns.
@@ -82,17 +82,24 @@ def plan():
 
 @pytest.fixture(scope="module")
 def generated(plan, tmp_path_factory):
-    """The generated orders directory, as test_sdk_java's `built` wants it."""
+    """The generated orders directory (and prod's otel.env), as test_sdk_java's `built` wants it."""
     out = tmp_path_factory.mktemp("remote-sampling-sdk")
     for artifact in sdk.build(plan):
-        if artifact.service == SERVICE and artifact.environment == "prod":
+        if artifact.service in (SERVICE, GO_SERVICE) and artifact.environment in (None, "prod"):
             path = out / artifact.path
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(artifact.content, encoding="utf-8")
             if artifact.executable:
                 path.chmod(0o755)
     service = next(s for e in plan.environments if e.name == "prod" for s in e.services if s.name == SERVICE)
-    return out, f"prod/sdk/{SERVICE}", [], service
+    return out, f"sdk/{SERVICE}", [], service
+
+
+@pytest.fixture(scope="module")
+def settings(generated) -> dict[str, dict[str, str]]:
+    """prod's generated otel.env of each service, as its deployment sets them."""
+    out = generated[0]
+    return {name: otel_env(out / "prod" / "sdk" / name / "otel.env") for name in (SERVICE, GO_SERVICE)}
 
 
 @pytest.fixture(scope="module")
@@ -107,8 +114,7 @@ def remote(plan, tmp_path_factory):
         path = collector_dir / artifact.path.removeprefix(f"{env.name}/collector/")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(artifact.content, encoding="utf-8")
-    properties = next(a for a in sdk.build(plan) if a.service == SERVICE and a.environment == env.name
-                      and a.path.endswith(java_target.PROPERTIES))
+    properties = next(a for a in sdk.build(plan) if a.service == SERVICE and a.path.endswith(java_target.PROPERTIES))
     (folder / java_target.PROPERTIES).write_text(properties.content, encoding="utf-8")
     agent = env.collectors.agent("local").data
     name = components.config_name(rs.EXTENSION, COLLECTOR_VERSION)
@@ -169,12 +175,12 @@ def within(count: int, n: int, ratio: float, sigmas: float = 4.0) -> bool:
     return abs(count - n * ratio) <= sigmas * math.sqrt(n * ratio * (1 - ratio))
 
 
-def test_generated_settings_point_the_agent_at_the_extension(remote):
-    settings = dict(line.split("=", 1) for line in remote["text"].splitlines() if line and not line.startswith("#"))
-    assert settings["otel.traces.sampler"] == "parentbased_jaeger_remote"
-    assert settings["otel.traces.sampler.arg"] == (f"endpoint=http://127.0.0.1:{BASE_PORT + 5},"
-                                                   f"pollingIntervalMs={rs.POLLING_INTERVAL_MS},"
-                                                   f"initialSamplingRate={HEAD_RATIO:g}")
+def test_generated_settings_point_the_agent_at_the_extension(remote, settings):
+    variables = settings[SERVICE]
+    assert variables["OTEL_TRACES_SAMPLER"] == "parentbased_jaeger_remote"
+    assert variables["OTEL_TRACES_SAMPLER_ARG"] == (f"endpoint=http://127.0.0.1:{BASE_PORT + 5},"
+                                                    f"pollingIntervalMs={rs.POLLING_INTERVAL_MS},"
+                                                    f"initialSamplingRate={HEAD_RATIO:g}")
     assert remote["extension"]["grpc"]["endpoint"] == f"127.0.0.1:{BASE_PORT + 5}"
     assert remote["extension"]["source"]["file"] == f"{rs.STRATEGIES_DIRECTORY}/{rs.ACTIVE_FILE}"
 
@@ -186,10 +192,11 @@ def test_the_agent_serves_the_generated_strategies(remote, stack):
     assert served["probabilisticSampling"]["samplingRate"] == pytest.approx(HEAD_RATIO)
 
 
-def test_a_mode_switch_reaches_the_running_java_agent(remote, stack, built, tmp_path):
+def test_a_mode_switch_reaches_the_running_java_agent(remote, stack, built, settings, tmp_path):
     assert (built / "tracing" / java_target.PROPERTIES).read_text() == remote["text"]
     switch(remote, "default")
-    app = App(built, APP_PORT, ["@jvm-flags.txt"], tmp_path / "app.log")   # the generated agent flags
+    # the generated agent flags, with prod's generated otel.env
+    app = App(built, APP_PORT, ["@jvm-flags.txt"], tmp_path / "app.log", settings[SERVICE])
     try:
         pid = app.process.pid
         # Past the first poll, so the served default (not only the initial rate) is in force.
@@ -269,8 +276,8 @@ def go_binary(plan, tmp_path_factory):
     env = next(e for e in plan.environments if e.name == "prod")
     service = next(s for s in env.services if s.name == GO_SERVICE)
     files = {a.path.rsplit(f"sdk/{GO_SERVICE}/", 1)[1]: a.content for a in sdk.build(plan)
-             if a.service == GO_SERVICE and a.environment == env.name}
-    module = go_target.module_path(env, service)
+             if a.service == GO_SERVICE and a.environment is None}
+    module = go_target.module_path(plan.blueprint_name, service)
     main = GO_MAIN % module
     go_mod = f"module remoteapp\n\ngo 1.26.0\n\nrequire {module} v0.0.0\n\nreplace {module} => ../tracing\n"
 
@@ -293,10 +300,11 @@ def go_binary(plan, tmp_path_factory):
     return cached("remote-sampling-go", key, make) / "app" / "remoteapp"
 
 
-def test_a_mode_switch_reaches_the_running_go_bootstrap(remote, stack, go_binary, tmp_path):
+def test_a_mode_switch_reaches_the_running_go_bootstrap(remote, stack, go_binary, settings, tmp_path):
     assert "jaegerremote.New" in (go_binary.parents[1] / "tracing" / "tracing.go").read_text()
     switch(remote, "default")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")} | {"PORT": str(GO_APP_PORT)}
+    env = ({k: v for k, v in os.environ.items() if not k.startswith("OTEL_")} | settings[GO_SERVICE]
+           | {"PORT": str(GO_APP_PORT)})
     log = tmp_path / "go.log"
     with open(log, "wb") as out:
         process = subprocess.Popen([str(go_binary)], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -187,7 +187,7 @@ class System:
 @pytest.fixture(scope="module")
 def system(blueprint, built, tmp_path_factory, figures):
     started = time.monotonic()
-    sdk = built / ENV / "sdk"
+    sdk = built / "sdk"          # the code, the same for every environment; built / ENV / "sdk": its otel.env
     with ThreadPoolExecutor(max_workers=4) as pool:
         jobs = {"jaeger": pool.submit(jaeger_toolchain.ensure_jaeger),
                 "collector": pool.submit(pipeline.collector_binary, blueprint),
@@ -207,7 +207,8 @@ def system(blueprint, built, tmp_path_factory, figures):
         jaeger.start()
         collectors = live_modes.start(built / ENV / "collector", built / ENV / "runbook" / "sampling-modes.md",
                                       tools["collector"], work / "collectors")
-        services = apps.services(sdk, work / "services", APP_PORTS, tools["node"], tools["python"])
+        services = apps.services(sdk, built / ENV / "sdk", work / "services", APP_PORTS, tools["node"],
+                                 tools["python"])
         start_all(services)
         result = System(jaeger, collectors, {s.name: s for s in services})
         warm = [apps.Request(-i - 1, "ok") for i in range(5)]   # first-request costs; not measured

@@ -3,9 +3,10 @@
 checkout's `fulfillment` (Go, gRPC, consumes Kafka `orders`) is generated with test-only edits to
 the blueprint: it exports to a loopback OTLP receiver, its head ratio is 0 (only a sampled caller's
 traces are recorded), and it also calls gRPC and produces to `orders`, so the client and producer
-helpers exist for the sample (tests/e2e/sdk_apps/go) to use. The sample, built against the
-generated module with `go mod tidy` + `go build` + `go vet`, runs three times: without a caller
-(ratio 0: nothing may arrive), with a sampled caller, and with OTEL_CONFIG_FILE pointing at the
+helpers exist for the sample (tests/e2e/sdk_apps/go) to use. The code is the same for every
+environment; the sample runs with prod's generated otel.env, as a deployment of prod would. The
+sample, built against the generated module with `go mod tidy` + `go build` + `go vet`, runs three
+times: without a caller (ratio 0: nothing may arrive), with a sampled caller, and with OTEL_CONFIG_FILE pointing at the
 generated declarative configuration; further runs set the standard OTEL_* variables (sampler,
 propagators, service name and resource attributes, OTLP protocol) and check what reaches the receiver,
 directly and through the real collector (the cached test distribution).
@@ -34,6 +35,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from tests.e2e.harness.processes import Collector, collector_env, port_free, wait_until
 from tests.e2e.harness.receiver import OtlpReceiver
+from tests.e2e.sdk_apps import support
 from tracegen.blueprint.loader import load_text
 from tracegen.plan.builder import build_plan
 from tracegen.plan.otel_env import resource_attributes_text
@@ -50,9 +52,12 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = Path(__file__).resolve().parent / "sdk_apps" / "go"
 SERVICE = "fulfillment"
-RECEIVER_PORT = 28521   # fixed, so the generated code (which names it) and its cached build are stable
+RECEIVER_PORT = 28521   # fixed loopback port; prod's otel.env names it (the code does not)
 KIND_INTERNAL, KIND_SERVER, KIND_CLIENT, KIND_PRODUCER, KIND_CONSUMER = 1, 2, 3, 4, 5
 STATUS_ERROR = 2
+# prod's generated otel.env (KEY: value), filled by the `generated` fixture: every run of the sample
+# gets it, as a deployment of prod would.
+PROD_ENV: dict[str, str] = {}
 
 
 def blueprint() -> str:
@@ -71,14 +76,16 @@ def generated(tmp_path_factory):
     out = tmp_path_factory.mktemp("sdk-go-out")
     entries = []
     for artifact in sdk.build(plan):
-        if artifact.service != SERVICE or artifact.environment != "prod":
+        # the code (sdk/<service>/, every environment) and prod's otel.env
+        if artifact.service != SERVICE or artifact.environment not in (None, "prod"):
             continue
         path = out / artifact.path
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(artifact.content, encoding="utf-8")
         entries.append({"path": artifact.path, "kind": artifact.kind, "service": artifact.service,
                         "language": artifact.language, "environment": artifact.environment})
-    return out, f"prod/sdk/{SERVICE}", entries
+    PROD_ENV.update(support.otel_env(out / "prod" / "sdk" / SERVICE / "otel.env"))
+    return out, f"sdk/{SERVICE}", entries
 
 
 def _digest(folders: list[Path]) -> str:
@@ -128,9 +135,11 @@ def receiver():
 
 
 def run_sample(built: Path, *args: str, env: dict[str, str] | None = None) -> list[dict]:
+    """The sample as prod deploys it: the generated code with prod's generated otel.env, plus `env`."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     result = subprocess.run([str(built / "app" / "sample"), *args], cwd=built / "tracing", capture_output=True,
-                            text=True, timeout=120, env={**clean, **(env or {})}, stdin=subprocess.DEVNULL)
+                            text=True, timeout=120, env={**clean, **PROD_ENV, **(env or {})},
+                            stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stdout + result.stderr
     return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
 
@@ -250,18 +259,18 @@ def test_every_helper_variant_builds_and_vets(tmp_path):
     plan = build_plan(load_text(yaml.safe_dump(data, sort_keys=False), "checkout.yaml"))
     entries = []
     for artifact in sdk.build(plan):
-        if artifact.service == SERVICE and artifact.environment == "prod":
+        if artifact.service == SERVICE and artifact.environment is None:
             (tmp_path / artifact.path).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / artifact.path).write_text(artifact.content, encoding="utf-8")
             entries.append({"path": artifact.path, "kind": artifact.kind})
-    checks = list(sdk_go.check(tmp_path, f"prod/sdk/{SERVICE}", entries))
+    checks = list(sdk_go.check(tmp_path, f"sdk/{SERVICE}", entries))
     assert {c.artifact.rsplit("/", 1)[-1] for c in checks} >= {"http.go", "grpc.go", "messaging.go", "tracing.go"}
     assert all(c.status == "ok" for c in checks), [c for c in checks if c.status != "ok"]
 
 
 def test_validator_catches_a_bad_declarative_config(generated, tmp_path):
     out, service_dir, entries = generated
-    shutil.copytree(out / "prod", tmp_path / "prod")
+    shutil.copytree(out / "sdk", tmp_path / "sdk")
     config = tmp_path / service_dir / "otel-config.yaml"
     config.write_text(config.read_text().replace("trace_id_ratio_based:", "trace_id_ratio_based_typo:"))
     checks = {c.artifact.rsplit("/", 1)[-1]: c for c in sdk_go.check(tmp_path, service_dir, entries)}

@@ -6,7 +6,8 @@ a sampled caller's traces are recorded) and it also consumes its own topic (so t
 is generated). The generated Maven module is built together with a minimal Spring Boot app
 (tests/e2e/sdk_apps/java) in one reactor (the first run downloads from Maven Central into ~/.m2),
 and the app runs under the agent jar the generated pom copied from Maven Central, with the generated
-properties file, then with the generated declarative configuration. Spans go over OTLP/HTTP to a
+properties file, then with the generated declarative configuration, each time with prod's generated
+otel.env in its environment (the code is the same for every environment; otel.env is prod's). Spans go over OTLP/HTTP to a
 real collector (the test distribution) that forwards them to the loopback gRPC receiver.
 """
 
@@ -29,6 +30,7 @@ import yaml
 
 from tests.e2e.harness.processes import Collector, port_free, wait_until
 from tests.e2e.harness.receiver import OtlpReceiver
+from tests.e2e.sdk_apps import support
 from tracegen import components
 from tracegen.blueprint.loader import load_text
 from tracegen.plan.builder import build_plan
@@ -48,9 +50,11 @@ SAMPLE = Path(__file__).resolve().parent / "sdk_apps" / "java"
 SERVICE = "orders"
 KIND_SERVER, KIND_PRODUCER, KIND_CONSUMER = 2, 4, 5
 STATUS_ERROR = 2
-# Fixed loopback ports below the ephemeral range, so the generated files (which name the collector's
-# port) and with them the cached build are the same on every run.
+# Fixed loopback ports below the ephemeral range; prod's otel.env names the collector's (the code and
+# with it the cached build do not).
 PORTS = {"http": 28511, "receiver": 28512, "health": 28513, "app": 28514}
+# prod's generated otel.env (KEY: value), filled by the `generated` fixture; the app runs with it.
+PROD_ENV: dict[str, str] = {}
 
 
 def traceparent() -> tuple[str, str, str]:
@@ -88,12 +92,13 @@ def ports() -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory, ports):
-    """The generated orders directory (prod), as files on disk, and its manifest entries."""
+    """The generated orders directory (sdk/orders, every environment) and prod's otel.env, as files on
+    disk, and their manifest entries."""
     plan = build_plan(load_text(blueprint(ports["http"]), "vm-fleet.yaml"))
     out = tmp_path_factory.mktemp("sdk-java-out")
     entries = []
     for artifact in sdk.build(plan):
-        if artifact.service != SERVICE or artifact.environment != "prod":
+        if artifact.service != SERVICE or artifact.environment not in (None, "prod"):
             continue
         path = out / artifact.path
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -103,7 +108,8 @@ def generated(tmp_path_factory, ports):
         entries.append({"path": artifact.path, "kind": artifact.kind, "service": artifact.service,
                         "language": artifact.language, "environment": artifact.environment})
     service = next(s for e in plan.environments if e.name == "prod" for s in e.services if s.name == SERVICE)
-    return out, f"prod/sdk/{SERVICE}", entries, service
+    PROD_ENV.update(support.otel_env(out / "prod" / "sdk" / SERVICE / "otel.env"))
+    return out, f"sdk/{SERVICE}", entries, service
 
 
 def maven_properties(service) -> list[str]:
@@ -187,12 +193,13 @@ def collector(ports, receiver, tmp_path_factory):
 
 
 class App:
-    """The sample app under the agent, started with `flags` from the generated module's directory."""
+    """The sample app under the agent, started with `flags` from the generated module's directory and
+    `settings` (an environment's generated otel.env) as its only OTEL_* variables."""
 
-    def __init__(self, root: Path, port: int, flags: list[str], log: Path) -> None:
+    def __init__(self, root: Path, port: int, flags: list[str], log: Path, settings: dict[str, str]) -> None:
         self.port, self.log = port, log
         classpath = os.pathsep.join([str(root / "app" / "target" / "classes"), str(root / "app" / "target" / "lib" / "*")])
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}, **settings}
         with open(log, "wb") as out:
             self.process = subprocess.Popen(
                 ["java", *flags, "-Dotel.bsp.schedule.delay=200", "-cp", classpath, "sample.App",
@@ -241,7 +248,7 @@ def wait_for_spans(receiver: OtlpReceiver, trace_id: str, predicate, timeout_s: 
 @pytest.fixture(scope="module")
 def properties_run(built, collector, receiver, ports, tmp_path_factory):
     """The app under `java @jvm-flags.txt` (the agent plus the generated properties file)."""
-    app = App(built, ports["app"], ["@jvm-flags.txt"], tmp_path_factory.mktemp("sdk-java-app") / "app.log")
+    app = App(built, ports["app"], ["@jvm-flags.txt"], tmp_path_factory.mktemp("sdk-java-app") / "app.log", PROD_ENV)
     try:
         unsampled = get(app.url("/order"))[1]
         trace_id, parent_id, header = traceparent()
@@ -330,7 +337,7 @@ def test_latency_histogram_has_a_trace_exemplar(properties_run):
 
 def test_declarative_configuration_loads_in_the_agent(built, collector, receiver, ports, tmp_path_factory):
     flags = [f"-javaagent:{java_target.AGENT_JAR}", f"-Dotel.config.file={java_target.DECLARATIVE}"]
-    app = App(built, ports["app"], flags, tmp_path_factory.mktemp("sdk-java-declarative") / "app.log")
+    app = App(built, ports["app"], flags, tmp_path_factory.mktemp("sdk-java-declarative") / "app.log", PROD_ENV)
     try:
         unsampled = get(app.url("/order"))[1]
         trace_id, parent_id, header = traceparent()
@@ -358,20 +365,21 @@ def test_consumer_and_datastore_variant_compiles(tmp_path):
     plan = build_plan(load_text(yaml.safe_dump(data, sort_keys=False), "vm-fleet.yaml"))
     entries = []
     for artifact in sdk.build(plan):
-        if artifact.service == SERVICE and artifact.environment == "prod":
+        if artifact.service == SERVICE and artifact.environment is None:
             (tmp_path / artifact.path).parent.mkdir(parents=True, exist_ok=True)
             (tmp_path / artifact.path).write_text(artifact.content, encoding="utf-8")
             entries.append({"path": artifact.path, "kind": artifact.kind})
-    checks = list(sdk_java.check(tmp_path, f"prod/sdk/{SERVICE}", entries))
+    checks = list(sdk_java.check(tmp_path, f"sdk/{SERVICE}", entries))
     assert any(c.artifact.endswith("TracingMessaging.java") for c in checks)
     assert checks and all(c.status == "ok" for c in checks), checks
 
 
 def test_validator_catches_a_setting_the_agent_refuses(generated, tmp_path):
     out, service_dir, entries, _ = generated
-    shutil.copytree(out / "prod", tmp_path / "prod")
+    shutil.copytree(out / "sdk", tmp_path / "sdk")
     props = tmp_path / service_dir / java_target.PROPERTIES
-    props.write_text(props.read_text().replace("parentbased_traceidratio", "parentbased_sometimes"))
+    props.write_text(re.sub(r"(?m)^otel\.traces\.sampler=.*$", "otel.traces.sampler=parentbased_sometimes",
+                            props.read_text()))
     checks = {c.artifact.rsplit("/", 1)[-1]: c for c in sdk_java.check(tmp_path, service_dir, entries)}
     assert checks["otel-javaagent.properties"].status == "fail"
     assert "parentbased_sometimes" in checks["otel-javaagent.properties"].detail

@@ -82,6 +82,7 @@ def node_modules(build) -> Path:
 def _workdir(generated: Path, node_modules: Path, name: str, root: Path) -> Path:
     work = root / f"app-{name}"
     shutil.copytree(generated, work)
+    shutil.copy(support.env_file(generated), work / "otel.env")   # the environment's values, beside the code
     shutil.copy(SAMPLE / "app.js", work / "app.js")
     (work / "node_modules").symlink_to(node_modules, target_is_directory=True)
     return work
@@ -94,13 +95,14 @@ def workdirs(build, node_modules):
 
 def _app(work: Path, port: int, **env: str) -> support.App:
     return support.App(["node", "--require", "./tracing.js", "app.js"], work,
-                       support.clean_env(PORT=str(port), **env), port, work / f"app-{port}.log")
+                       support.clean_env(**support.otel_env(work / "otel.env"), PORT=str(port), **env), port,
+                       work / f"app-{port}.log")
 
 
 def test_engines_admit_this_node_and_every_file_passes_node_check(build, node_modules):
     generated = build["one"]
-    checks = list(sdk_node.check(generated.parents[2], f"e2e/sdk/{SERVICE}", [
-        {"path": f"e2e/sdk/{SERVICE}/{p.name}", "kind": "sdk-deps" if p.name == "package.json" else "sdk-code",
+    checks = list(sdk_node.check(generated.parents[1], f"sdk/{SERVICE}", [
+        {"path": f"sdk/{SERVICE}/{p.name}", "kind": "sdk-deps" if p.name == "package.json" else "sdk-code",
          "service": SERVICE, "language": "node"} for p in sorted(generated.iterdir()) if p.suffix in (".js", ".json")]))
     assert checks and all(c.status == "ok" for c in checks), checks
     # npm itself judged engines and peer dependencies at install: check what it installed.
@@ -109,6 +111,13 @@ def test_engines_admit_this_node_and_every_file_passes_node_check(build, node_mo
     assert api["version"] == "1.9.1" and core["version"] == "2.12.0"
     copies = [p for p in node_modules.rglob("node_modules/@opentelemetry/core/package.json")]
     assert not copies, f"a second @opentelemetry/core was installed: {copies}"
+
+
+def test_the_code_is_the_same_whatever_the_environment_asks(build):
+    """Build once, deploy many: the ratio-1 and ratio-0 builds differ only in the environment's otel.env."""
+    assert support.differing_files(build["one"], build["zero"]) == []
+    assert support.otel_env(support.env_file(build["one"]))["OTEL_TRACES_SAMPLER_ARG"] == "1"
+    assert support.otel_env(support.env_file(build["zero"]))["OTEL_TRACES_SAMPLER_ARG"] == "0"
 
 
 def test_every_pinned_package_resolves_together():

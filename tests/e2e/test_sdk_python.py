@@ -81,6 +81,7 @@ def python(build) -> Path:
 def _workdir(generated: Path, name: str, root: Path) -> Path:
     work = root / f"app-{name}"
     shutil.copytree(generated, work)
+    shutil.copy(support.env_file(generated), work / "otel.env")   # the environment's values, beside the code
     shutil.copy(SAMPLE / "app.py", work / "app.py")
     return work
 
@@ -91,16 +92,18 @@ def workdirs(build):
 
 
 def _app(python: Path, work: Path, port: int, **env: str) -> support.App:
-    return support.App([str(python), "app.py"], work, support.clean_env(PORT=str(port), PYTHONUNBUFFERED="1", **env),
-                       port, work / f"app-{port}.log")
+    values = support.otel_env(work / "otel.env")
+    return support.App([str(python), "app.py"], work,
+                       support.clean_env(**values, PORT=str(port), PYTHONUNBUFFERED="1", **env), port,
+                       work / f"app-{port}.log")
 
 
 def test_modules_compile_and_requirements_install_together(build, python):
     generated = build["one"]
-    entries = [{"path": f"e2e/sdk/{SERVICE}/{p.name}", "service": SERVICE, "language": "python",
+    entries = [{"path": f"sdk/{SERVICE}/{p.name}", "service": SERVICE, "language": "python",
                 "kind": "sdk-deps" if p.name == "requirements.txt" else "sdk-code"}
                for p in sorted(generated.iterdir()) if p.suffix in (".py", ".txt")]
-    checks = list(sdk_python.check(generated.parents[2], f"e2e/sdk/{SERVICE}", entries))
+    checks = list(sdk_python.check(generated.parents[1], f"sdk/{SERVICE}", entries))
     assert len(checks) == len(entries) and all(c.status == "ok" for c in checks), checks
     # The interpreter that will run them compiles them too (pip check already ran at install).
     support.run([str(python), "-m", "py_compile", *(p.name for p in generated.glob("*.py"))], generated)
@@ -130,10 +133,11 @@ for path in sys.argv[1:]:
 
 def test_declarative_configuration_passes_the_published_schema(build, python):
     """opentelemetry-configuration ships the configuration JSON schema (schema.json): the generated
-    files, after ${VAR:-default} substitution, validate against it, and its loader (what
-    OTEL_CONFIG_FILE runs) accepts them. A ratio of 2 fails the same schema (the check has teeth)."""
+    files, after ${VAR:-default} substitution with the ratio-0 environment's otel.env, validate against
+    it, and its loader (what OTEL_CONFIG_FILE runs) accepts them. A ratio of 2 fails the same schema (the check has teeth)."""
     out = support.run([str(python), "-c", SCHEMA_CHECK, str(build["one"] / "otel-config.yaml"),
-                       str(build["zero"] / "otel-config.yaml")], build["one"], env=support.clean_env())
+                       str(build["zero"] / "otel-config.yaml")], build["one"],
+                      env=support.clean_env(**support.otel_env(support.env_file(build["zero"]))))
     results = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     assert len(results) == 2, out
     for result in results:
@@ -146,6 +150,13 @@ def test_declarative_configuration_passes_the_published_schema(build, python):
                          str(build["zero"] / "otel-config.yaml")], support.REPO,
                         env=support.clean_env(PYTHONPATH=str(support.REPO)))
     assert check.startswith("ok loaded by opentelemetry-configuration"), check
+
+
+def test_the_code_is_the_same_whatever_the_environment_asks(build):
+    """Build once, deploy many: the ratio-1 and ratio-0 builds differ only in the environment's otel.env."""
+    assert support.differing_files(build["one"], build["zero"]) == []
+    assert support.otel_env(support.env_file(build["one"]))["OTEL_TRACES_SAMPLER_ARG"] == "1"
+    assert support.otel_env(support.env_file(build["zero"]))["OTEL_TRACES_SAMPLER_ARG"] == "0"
 
 
 def test_every_pinned_package_resolves_together(python):

@@ -154,7 +154,7 @@ def test_dataset_is_never_a_reference(tmp_path):
 
 def test_declarative_config_does_not_substitute_attribute_values(tmp_path):
     files = built(blueprint(tmp_path, service_extra="    resource_attributes: {app.note: '${HOME} ${env:PATH}'}"))
-    config = yaml.safe_load(files["prod/sdk/hello/otel-config.yaml"])
+    config = yaml.safe_load(files["sdk/hello/otel-config.yaml"])
     note = next(a["value"] for a in config["resource"]["attributes"] if a["name"] == "app.note")
     assert consumers.resolve_dollars(note) == "${HOME} ${env:PATH}"
 

@@ -25,7 +25,8 @@ def validate(directory: Path, entries: list[dict]) -> Iterator[Check]:
     services: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     for entry in entries:
         if entry.get("service") and entry.get("language"):
-            service_dir = entry["path"].rsplit("/sdk/", 1)[0] + f"/sdk/{entry['service']}"
+            # sdk/<service>/... (the code) or <env>/sdk/<service>/otel.env (an environment's values)
+            service_dir = entry["path"].split(f"sdk/{entry['service']}/", 1)[0] + f"sdk/{entry['service']}"
             services[(service_dir, entry["service"], entry["language"])].append(entry)
     for (service_dir, _service, language), items in sorted(services.items()):
         module_name = LANGUAGE_CHECKERS.get(language)

@@ -230,16 +230,6 @@ def go_build(sdk: Path) -> Path:
 
 
 # --------------------------------------------------------------------------- services
-def otel_env(directory: Path) -> dict[str, str]:
-    """The generated otel.env (KEY=value lines), as a deployment would load it."""
-    values = {}
-    for line in (directory / "otel.env").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            key, _, value = line.partition("=")
-            values[key.strip()] = value
-    return values
-
-
 @dataclass
 class Service:
     name: str
@@ -291,15 +281,16 @@ def _node_workdir(sdk: Path, service: str, script: str, modules: Path, work: Pat
     return folder
 
 
-def services(sdk: Path, work: Path, broker_url: str, builds: dict[str, Path]) -> list[Service]:
-    """The five services, not started: each with its generated otel.env and its own settings."""
+def services(sdk: Path, settings: Path, work: Path, broker_url: str, builds: dict[str, Path]) -> list[Service]:
+    """The five services, not started: each its code from `sdk` (<out>/sdk, the same for every environment)
+    with its environment's generated `settings/<service>/otel.env` and its own settings."""
     work.mkdir(parents=True, exist_ok=True)
     logs = work / "logs"
     logs.mkdir(exist_ok=True)
     url = {name: f"http://{HOST}:{port}" for name, port in SERVICE_PORTS.items()}
 
     def env(service: str, **extra: str) -> dict[str, str]:
-        values = {**otel_env(sdk / service), "OTEL_BSP_SCHEDULE_DELAY": BATCH_DELAY_MS,
+        values = {**support.otel_env(settings / service / "otel.env"), "OTEL_BSP_SCHEDULE_DELAY": BATCH_DELAY_MS,
                   "PORT": str(SERVICE_PORTS[service]), "AMQP_URL": broker_url, **extra}
         return support.clean_env(**values)
 

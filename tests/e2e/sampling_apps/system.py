@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.e2e.crossapp import stack
-from tests.e2e.crossapp.stack import Service, otel_env
+from tests.e2e.crossapp.stack import Service
 from tests.e2e.sdk_apps import support
 
 HERE = Path(__file__).resolve().parent
@@ -41,8 +41,10 @@ def python_venv(sdk: Path) -> Path:
     return stack.python_venv(sdk, "orders", HERE / "requirements.txt", kind="sampling-python")
 
 
-def services(sdk: Path, work: Path, ports: dict[str, int], modules: Path, python: Path) -> list[Service]:
-    """The three services, not started, each in a copy of its generated folder."""
+def services(sdk: Path, settings: Path, work: Path, ports: dict[str, int], modules: Path,
+             python: Path) -> list[Service]:
+    """The three services, not started, each in a copy of its generated folder (`sdk`, the same for every
+    environment) with its environment's `settings/<service>/otel.env`."""
     work.mkdir(parents=True, exist_ok=True)
     logs = work / "logs"
     logs.mkdir(exist_ok=True)
@@ -56,7 +58,8 @@ def services(sdk: Path, work: Path, ports: dict[str, int], modules: Path, python
         return target
 
     def env(service: str, **extra: str) -> dict[str, str]:
-        return support.clean_env(**otel_env(sdk / service), PORT=str(ports[service]), **extra)
+        return support.clean_env(**support.otel_env(settings / service / "otel.env"), PORT=str(ports[service]),
+                                 **extra)
 
     url = {name: f"http://{HOST}:{port}" for name, port in ports.items()}
     return [

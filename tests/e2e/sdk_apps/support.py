@@ -1,7 +1,8 @@
 """What the Node and Python SDK end-to-end tests share.
 
 - `build_sdk`: the sample blueprint built with the real CLI (`python -m tracegen build --only sdk`),
-  its local platform's base port set to a free port, so the SDK exports to 127.0.0.1:<that port>.
+  its local platform's base port set to a free port, so its environment's `otel.env` (`otel_env`)
+  sends the SDK's spans to 127.0.0.1:<that port>. The code is the same for every environment.
 - `cached`: an install (node_modules, a virtualenv) made once per hash of what it installs, under
   ${TRACEGEN_CACHE:-~/.cache/tracegen}/sdk-e2e/, built beside its final place and renamed into it.
 - `Stack`: a real collector (the test distribution) listening where the SDK exports, forwarding to
@@ -14,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -74,7 +76,33 @@ def build_sdk(blueprint: Path, out: Path, base_port: int, edits: Callable[[dict]
                              "--only", "sdk"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     (service,) = data["services"]
-    return out / "build" / "e2e" / "sdk" / service
+    return out / "build" / "sdk" / service
+
+
+def env_file(code: Path, environment: str = "e2e") -> Path:
+    """The environment's generated otel.env of the service whose code is `code` (<out>/sdk/<service>)."""
+    return code.parents[1] / environment / "sdk" / code.name / "otel.env"
+
+
+def differing_files(code: Path, other: Path) -> list[str]:
+    """Files that differ between two builds' code directories (present in one only, or other bytes)."""
+    def files(root: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    mine, theirs = files(code), files(other)
+    return sorted(name for name in mine.keys() | theirs.keys() if mine.get(name) != theirs.get(name))
+
+
+def otel_env(path: Path) -> dict[str, str]:
+    """A generated otel.env read as systemd's EnvironmentFile= and `sh` read it: KEY=value lines, a
+    double-quoted value with its backslash escapes undone (tracegen.encoding.env_file_value)."""
+    values = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = re.sub(r'\\(.)', r"\1", value[1:-1])
+            values[key.strip()] = value
+    return values
 
 
 def digest(*parts: bytes) -> str:

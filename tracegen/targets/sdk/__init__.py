@@ -1,9 +1,15 @@
-"""SDK setup per service, in its language: `<env>/sdk/<service>/`.
+"""SDK setup per service, in its language: the code once, the settings per environment.
 
-Every service gets `otel.env` (the standard OTEL_* variables, kind sdk-env) and, from its language
-module, the tracing bootstrap (sdk-code), a pinned dependency manifest (sdk-deps), helpers for the
-messaging it declares, log correlation and an exemplar snippet. Language modules register in
-LANGUAGES: `files(env, service) -> list[Artifact]`.
+Build once, deploy many: `sdk/<service>/` holds the service's tracing bootstrap (sdk-code), pinned
+dependency manifest (sdk-deps), helpers for the messaging it declares, log correlation, an exemplar
+snippet, a declarative configuration and a README. It is the same bytes for every environment: what
+differs between environments (deployment.environment.name, the OTLP endpoint, the sampler and its
+argument, the propagators) is read at start from the standard OTEL_* variables, with the
+specification's defaults when one is unset (common.code_view). Each environment's values are in
+`<env>/sdk/<service>/otel.env` (kind sdk-env), the Kubernetes Component's env patch and the VM
+environment file, all three written from ServicePlan.otel_env.
+
+Language modules, one per language, register in LANGUAGES: `files(code: ServiceCode) -> list[Artifact]`.
 """
 
 from __future__ import annotations
@@ -15,21 +21,24 @@ from tracegen.targets.artifact import Artifact
 from tracegen.targets.sdk import common, node, python
 from tracegen.targets.sdk import go as sdk_go
 from tracegen.targets.sdk import java as sdk_java
+from tracegen.targets.sdk import rust as sdk_rust
+from tracegen.targets.sdk.common import ServiceCode
 
-LANGUAGES: dict[str, Callable[[pm.EnvironmentPlan, pm.ServicePlan], list[Artifact]]] = {
+LANGUAGES: dict[str, Callable[[ServiceCode], list[Artifact]]] = {
     "java": sdk_java.files,
     "go": sdk_go.files,
     "node": node.files,
     "python": python.files,
+    "rust": sdk_rust.files,
 }
 
 
 def build(plan: pm.Plan) -> list[Artifact]:
     artifacts: list[Artifact] = []
     for env in plan.environments:
-        for service in env.services:
-            artifacts.append(common.env_file(env, service, plan.source_file))
-            language = LANGUAGES.get(service.language)
-            if language is not None:
-                artifacts.extend(language(env, service))
+        artifacts.extend(common.env_file(env, service, plan.source_file) for service in env.services)
+    for code in common.service_code(plan):
+        language = LANGUAGES.get(code.service.language)
+        if language is not None:
+            artifacts.extend(language(code))
     return artifacts

@@ -3,7 +3,8 @@
 An SDK that supports it reads the file named by OTEL_CONFIG_FILE instead of the OTEL_* variables.
 The spec reads environment variables only where the file references them, so the settings a
 deployment usually changes are references with the blueprint's value as default
-(`${OTEL_EXPORTER_OTLP_ENDPOINT:-http://...}`): there, as with the bootstraps, the variable wins.
+(`${OTEL_EXPORTER_OTLP_ENDPOINT:-http://...}`): there, as with the bootstraps, the variable wins. The
+file is the same in every environment: the defaults are the OpenTelemetry ones (targets/sdk/common.py).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ def configuration(service: pm.ServicePlan) -> dict:
     if service.otlp_protocol == "grpc":
         exporter = {"otlp_grpc": {"endpoint": f"${{OTEL_EXPORTER_OTLP_ENDPOINT:-{service.otlp_endpoint}}}"}}
     else:
-        exporter = {"otlp_http": {"endpoint": f"${{OTEL_EXPORTER_OTLP_TRACES_ENDPOINT:-{service.otlp_endpoint}/v1/traces}}",
+        # The general variable, as each environment's otel.env sets it, with the traces path appended
+        # as the SDKs append it (the schema's endpoint is the full URL).
+        exporter = {"otlp_http": {"endpoint": f"${{OTEL_EXPORTER_OTLP_ENDPOINT:-{service.otlp_endpoint}}}/v1/traces",
                                   "encoding": "protobuf"}}
     return {
         "file_format": FILE_FORMAT,
@@ -45,9 +48,8 @@ def configuration(service: pm.ServicePlan) -> dict:
 
 
 def _sampler(service: pm.ServicePlan) -> dict:
-    """The root sampler the plan chose: always_on when the collector decides (no ratio to override),
-    else the edge's head ratio, which OTEL_TRACES_SAMPLER_ARG can still replace."""
-    if service.sampler == "parentbased_always_on":
-        return {"parent_based": {"root": {"always_on": {}}}}
+    """Parent-based ratio sampling whose ratio OTEL_TRACES_SAMPLER_ARG sets: the file is the same in
+    every environment, so each environment's ratio comes from its variables (1, every trace the service
+    starts, when unset: the same as the specification's parentbased_always_on)."""
     return {"parent_based": {"root": {"trace_id_ratio_based": {
         "ratio": f"${{OTEL_TRACES_SAMPLER_ARG:-{ratio_text(service.sampler_ratio)}}}"}}}}

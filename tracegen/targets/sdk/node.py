@@ -1,4 +1,4 @@
-"""Node.js: the tracing bootstrap and its helpers for one service, in `<env>/sdk/<service>/`.
+"""Node.js: the tracing bootstrap and its helpers for one service, in `sdk/<service>/` (every environment).
 
 - `tracing.js` (sdk-code): `node --require ./tracing.js app.js`. NodeTracerProvider (SDK 2.x) with
   the blueprint's resource attributes, a parent-based ratio sampler, a BatchSpanProcessor and the
@@ -151,21 +151,22 @@ def package_json(service: pm.ServicePlan, packages: tuple[str, ...]) -> dict:
     }
 
 
-def files(env: pm.EnvironmentPlan, service: pm.ServicePlan) -> list[Artifact]:
+def files(code: common.ServiceCode) -> list[Artifact]:
+    service = code.service
     plan = setup(service)
     resource = [(f"[{STABLE_RESOURCE_KEYS[key]}]" if key in STABLE_RESOURCE_KEYS else _js(key), value)
                 for key, value in service.resource_attributes]
     context = dict(
-        common.template_context(env, service), resource=resource, instrumentations=plan.instrumentations,
+        common.template_context(code), resource=resource, instrumentations=plan.instrumentations,
         express=service.framework == "express", http_server=HTTP_SERVER in plan.instrumentations,
         notes=plan.messaging_notes)
     jinja = _jinja()
     names = SOURCES + ((MESSAGING,) if common.messaging_systems(service) else ())
-    out = [common.artifact(env, service, name, "sdk-code", jinja.get_template(f"{TEMPLATE_DIR}/{name}.j2").render(**context))
+    out = [common.artifact(code, name, "sdk-code", jinja.get_template(f"{TEMPLATE_DIR}/{name}.j2").render(**context))
            for name in names]
-    out.append(common.artifact(env, service, "package.json", "sdk-deps", to_json(package_json(service, plan.packages))))
-    out.append(common.declarative_artifact(env, service))
-    out.append(common.artifact(env, service, "README.md", "docs", jinja.get_template(f"{TEMPLATE_DIR}/README.md.j2").render(
+    out.append(common.artifact(code, "package.json", "sdk-deps", to_json(package_json(service, plan.packages))))
+    out.append(common.declarative_artifact(code))
+    out.append(common.artifact(code, "README.md", "docs", jinja.get_template(f"{TEMPLATE_DIR}/README.md.j2").render(
         files=names, setup=plan, versions=SDK_VERSIONS_NODE, config_file=declarative.FILE_NAME,
         file_format=declarative.FILE_FORMAT, **context)))
     return out

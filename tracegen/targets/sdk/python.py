@@ -1,4 +1,4 @@
-"""Python: the tracing setup and its helpers for one service, in `<env>/sdk/<service>/`.
+"""Python: the tracing setup and its helpers for one service, in `sdk/<service>/` (every environment).
 
 - `tracing.py` (sdk-code): `tracing.configure()` at startup. opentelemetry-sdk TracerProvider with
   the blueprint's resource attributes, a parent-based ratio sampler, a BatchSpanProcessor and the
@@ -151,20 +151,21 @@ def requirements(service: pm.ServicePlan, packages: tuple[str, ...], generated: 
     return "\n".join(lines) + "\n"
 
 
-def files(env: pm.EnvironmentPlan, service: pm.ServicePlan) -> list[Artifact]:
+def files(code: common.ServiceCode) -> list[Artifact]:
+    service = code.service
     plan = setup(service)
     context = dict(
-        common.template_context(env, service), instrumentations=plan.instrumentations,
+        common.template_context(code), instrumentations=plan.instrumentations,
         framework_instrumentor=plan.framework, framework=service.framework if plan.framework else None,
         app_class=FRAMEWORK_CLASSES.get(service.framework or "", "App"), notes=plan.messaging_notes)
     jinja = _jinja()
     names = SOURCES + ((MESSAGING,) if common.messaging_systems(service) else ())
-    out = [common.artifact(env, service, name, "sdk-code", jinja.get_template(f"{TEMPLATE_DIR}/{name}.j2").render(**context))
+    out = [common.artifact(code, name, "sdk-code", jinja.get_template(f"{TEMPLATE_DIR}/{name}.j2").render(**context))
            for name in names]
-    out.append(common.artifact(env, service, "requirements.txt", "sdk-deps",
-                               requirements(service, plan.packages, common.generated_line(env))))
-    out.append(common.declarative_artifact(env, service))
-    out.append(common.artifact(env, service, "README.md", "docs", jinja.get_template(f"{TEMPLATE_DIR}/README.md.j2").render(
+    out.append(common.artifact(code, "requirements.txt", "sdk-deps",
+                               requirements(service, plan.packages, common.generated_line(code.blueprint))))
+    out.append(common.declarative_artifact(code))
+    out.append(common.artifact(code, "README.md", "docs", jinja.get_template(f"{TEMPLATE_DIR}/README.md.j2").render(
         files=names, setup=plan, versions=SDK_VERSIONS_PYTHON, config_file=declarative.FILE_NAME,
         file_format=declarative.FILE_FORMAT, **context)))
     return out
