@@ -262,6 +262,53 @@ def test_yaml_nesting_is_refused_at_the_limit_not_by_recursion():
         assert f"deeper than {MAX_DEPTH} levels" in error.message and error.line is not None
 
 
+def _parse_both(text: str):
+    """The libyaml path and the pure-Python path of parse_yaml, on the same text."""
+    from tracegen.blueprint import source
+
+    assert source._FastYamlLoader is not None, "PyYAML is installed with libyaml here"
+    fast = source.parse_yaml(text, "bp.yaml")
+    saved, source._FastYamlLoader = source._FastYamlLoader, None
+    try:
+        slow = source.parse_yaml(text, "bp.yaml")
+    finally:
+        source._FastYamlLoader = saved
+    return fast, slow
+
+
+@pytest.mark.parametrize("name", ["minimal", "checkout", "vm-fleet"])
+def test_libyaml_and_pure_python_parsing_agree_on_data_positions_and_written_numbers(name):
+    (data, fast), (expected, slow) = _parse_both((ROOT / "blueprints" / f"{name}.yaml").read_text())
+    assert data == expected
+    assert fast.positions == slow.positions and fast.texts == slow.texts
+
+
+def test_libyaml_path_keeps_plain_and_quoted_scalars_apart():
+    text = textwrap.dedent("""\
+        plain: [1.10, 017, 0x1F, NO, ~, true, .inf]
+        quoted: ['1.10', "017", 'true']
+        flow: {a: 1, b: [x, "y"]}
+        block: |
+          two
+          lines
+        anchored: &a {k: 1}
+        again: *a
+        """)
+    (data, fast), (expected, slow) = _parse_both(text)
+    assert data == expected and fast.positions == slow.positions and fast.texts == slow.texts
+    assert fast.texts[("plain", 0)] == "1.10" and ("quoted", 0) not in fast.texts
+    assert data["plain"][1] == 17 and data["plain"][3] == "NO" and data["quoted"][1] == "017"
+
+
+def test_libyaml_path_enforces_the_nesting_limit_itself():
+    from tracegen.blueprint import source
+
+    for deep in ("a: " + "[" * 5000 + "]" * 5000 + "\n", "".join("  " * i + f"k{i}:\n" for i in range(600))
+                 + "  " * 600 + "x: 1\n"):
+        with pytest.raises(BlueprintError, match=f"deeper than {source.MAX_DEPTH} levels"):
+            source._compose_with(source._FastYamlLoader, deep, "bp.yaml")
+
+
 # ------------------------------------------------------------------ HCL
 def test_hcl_duplicate_attribute_inside_a_block_is_refused_with_both_lines():
     text = HCL.replace('  edge      = true\n', '  edge      = true\n  edge      = false\n')

@@ -43,10 +43,9 @@ _CORE_RESOLVERS = [
 ]
 
 
-class BlueprintYamlLoader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 core resolution and a nesting limit enforced while composing."""
+class _DepthLimit:
+    """PyYAML's Python Composer with a nesting limit enforced while composing."""
 
-    yaml_implicit_resolvers: dict = {}
     _depth = 0
 
     def compose_node(self, parent, index):  # noqa: D401 - PyYAML's hook
@@ -62,8 +61,34 @@ class BlueprintYamlLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+class BlueprintYamlLoader(_DepthLimit, yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core resolution and a nesting limit enforced while composing."""
+
+    yaml_implicit_resolvers: dict = {}
+
+
 for _tag, _pattern, _first in _CORE_RESOLVERS:
     BlueprintYamlLoader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
+
+try:
+    from yaml._yaml import CParser
+except ImportError:   # pragma: no cover - PyYAML without libyaml
+    CParser = None
+
+if CParser is not None:
+    class _FastYamlLoader(_DepthLimit, yaml.composer.Composer, CParser, yaml.resolver.Resolver):
+        """libyaml scans and parses (the pure-Python scanner was most of a large blueprint's load);
+        PyYAML's Python Composer builds the nodes, so marks, the nesting limit and the core schema's
+        resolution are the same as BlueprintYamlLoader's."""
+
+        yaml_implicit_resolvers = BlueprintYamlLoader.yaml_implicit_resolvers
+
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+else:   # pragma: no cover - PyYAML without libyaml
+    _FastYamlLoader = None
 
 
 @dataclass
@@ -144,7 +169,8 @@ class _Converter:
             value = core_scalar(node.tag, node.value)
         except ValueError:
             raise self.fail(node, f"the value is not a valid {node.tag.rsplit(':', 1)[-1]}") from None
-        if path is not None and not isinstance(value, str) and node.style is None:
+        # Plain style is None from PyYAML's parser and '' from libyaml's.
+        if path is not None and not isinstance(value, str) and not node.style:
             self.source.texts[path] = node.value
         return value
 
@@ -203,9 +229,30 @@ def parse_yaml_documents(text: str, file: str) -> list[tuple[Any, SourceMap]]:
 
 
 def _compose_all(text: str, file: str) -> list[Node]:
+    if _FastYamlLoader is not None:
+        try:
+            return _compose_with(_FastYamlLoader, text, file)
+        except (yaml.YAMLError, BlueprintError):
+            # Bad input: the pure-Python parser says what and where, as it always has (libyaml's
+            # reader counts bytes, not characters, and words some problems differently).
+            pass
+    return _compose_with(BlueprintYamlLoader, text, file)
+
+
+def _compose_with(loader_class: type, text: str, file: str) -> list[Node]:
+    if loader_class is _FastYamlLoader:
+        loader = loader_class(text)
+        loader.name = file
+        try:
+            documents = []
+            while loader.check_node():
+                documents.append(loader.get_node())
+        finally:
+            loader.dispose()
+        return [doc for doc in documents if doc is not None]
     loader = None
     try:
-        loader = BlueprintYamlLoader(text)   # the reader refuses disallowed characters already here
+        loader = loader_class(text)   # the reader refuses disallowed characters already here
         loader.name = file
         documents = []
         while loader.check_node():
