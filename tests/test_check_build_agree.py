@@ -74,6 +74,13 @@ CASES = {
     "vm agents with kubernetes gateways (static resolver without addresses)": blueprint(
         platform="      kubernetes: {cluster: prod}\n      vm:\n        groups:\n"
                  "          shop: {hosts: [app-1], services: [api]}"),
+    "vm agents with exposed kubernetes gateways, no VM networks for the NetworkPolicy (TG513)": blueprint(
+        platform="      kubernetes:\n        cluster: prod\n        gateway_exposure: {address: gw.example.net}\n"
+                 "      vm:\n        groups:\n          shop: {hosts: [app-1], services: [api]}").replace(
+        "sampling:\n", "topology:\n  tls: {issuer: {name: tracing-ca}}\nsampling:\n"),
+    "kubernetes agents to vm gateways without a certificate issuer": blueprint(
+        platform="      kubernetes: {cluster: prod}\n      vm:\n        gateways: [gw-1]\n        groups:\n"
+                 "          shop: {hosts: [app-1], services: [api]}"),
     "host name too long for a file name": blueprint(hosts="a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "."
                                                     + "d" * 50),
     "datadog intake without its path (the exporter would append /v1/traces)": blueprint().replace(
