@@ -100,6 +100,15 @@ SDK_VERSIONS_GO = {
     "semconv": "v1.43.0",                    # go.opentelemetry.io/otel/semconv/<this>, as sdk/resource
 }
 
+# Rust SDK output (targets/sdk/rust.py): the three crates release together (crates.io); "rust" is the
+# toolchain the end-to-end test builds and runs it with (the crates declare rust-version 1.75).
+SDK_VERSIONS_RUST = {
+    "rust": "1.95.0",
+    "opentelemetry": "0.33.1",
+    "opentelemetry_sdk": "0.33.1",
+    "opentelemetry-otlp": "0.33.1",
+}
+
 # SDK packages the generated per-service setup pins (tracegen/targets/sdk/node.py and python.py).
 # Node: the OpenTelemetry JS 2.x SDK line (stable 2.12.x, experimental 0.223.x, contrib
 # instrumentations built on instrumentation ^0.223.0) is the newest whose `engines` admit Node 20:

@@ -71,6 +71,20 @@ def python_string(value: str) -> str:
     return _ucs_literal(value, "Python")
 
 
+def rust_string(value: str) -> str:
+    """A Rust string literal: short escapes, printable ASCII as is, every other code point `\\u{X}`."""
+    _no_surrogates(value, "Rust")
+    out = []
+    for c in value:
+        out.append(_SHORT[c] if c in _SHORT else c if _printable_ascii(c) else f"\\u{{{ord(c):x}}}")
+    return '"' + "".join(out) + '"'
+
+
+def toml_string(value: str) -> str:
+    """A TOML basic string (Cargo.toml): the same escapes as Go's and Python's `\\u`/`\\U`."""
+    return _ucs_literal(value, "TOML")
+
+
 # Comment closers and openers of the languages we generate: broken with a space.
 _CLOSERS = (("*/", "* /"), ("/*", "/ *"), ('"""', '"" "'), ("'''", "'' '"), ("-->", "-- >"), ("<!--", "<! --"))
 

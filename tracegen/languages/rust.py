@@ -8,9 +8,7 @@ from tracegen.languages.base import Language
 LANGUAGE = Language(
     name="rust", summary="opentelemetry-rust (opentelemetry-otlp, http/protobuf)", otlp_protocol="http/protobuf",
     propagators=frozenset({"tracecontext", "baggage"}), refuses_other_propagators=True,
-    sdk_output=None,
-    install="crates.io: opentelemetry 0.33, opentelemetry_sdk 0.33, opentelemetry-otlp 0.33 (default features: "
-            "http-proto with the blocking reqwest client)",
+    sdk_output="rust",
     recording_cpu_us=40,
     recording_cpu_source="estimate: not yet measured by scripts/bench_overhead.py; compiled code with a "
                          "lock-free batch queue, taken below Go's measured 55 µs",

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
+from tracegen import languages
 from tracegen.validators import Check
 
 NAME = "sdk"
@@ -18,6 +19,7 @@ LANGUAGE_CHECKERS = {
     "python": "tracegen.validators.sdk_python",
     "java": "tracegen.validators.sdk_java",
     "go": "tracegen.validators.sdk_go",
+    "rust": "tracegen.validators.sdk_rust",
 }
 
 
@@ -29,7 +31,9 @@ def validate(directory: Path, entries: list[dict]) -> Iterator[Check]:
             service_dir = entry["path"].split(f"sdk/{entry['service']}/", 1)[0] + f"sdk/{entry['service']}"
             services[(service_dir, entry["service"], entry["language"])].append(entry)
     for (service_dir, _service, language), items in sorted(services.items()):
-        module_name = LANGUAGE_CHECKERS.get(language)
+        # Kotlin and Scala services get the Java output, checked as Java (languages: sdk_output).
+        module_name = LANGUAGE_CHECKERS.get(languages.get(language).sdk_output or language) \
+            if language in languages.ACCEPTED else None
         try:
             checker = importlib.import_module(module_name) if module_name else None
         except ModuleNotFoundError:
