@@ -214,3 +214,15 @@ def test_build_api_notes_what_it_could_not_map():
     draft = build([str(PLAYBOOK)], "playbook", "prod")
     texts = [text for _, text in draft.notes]
     assert any("exporter logging" in t for t in texts) and any("processor batch" in t for t in texts)
+
+
+def test_topology_from_the_workload_that_mounts_the_config(tmp_path):
+    out = imported(tmp_path, FIXTURES / "gateway-deployment.yaml")
+    data = yaml.safe_load(out.read_text())
+    assert data["topology"]["gateway"] == {"replicas": 3, "resources": {"cpu": "2", "memory_mib": 4096}}
+    assert data["environments"]["prod"]["platform"]["kubernetes"]["namespace"] == "tracing"
+    # What check still says is what the original did: plaintext to tempo, no slow-trace policy.
+    result = run("check", str(out))
+    errors = [line.split(" error ")[1].split()[0] for line in result.stdout.splitlines() if " error " in line]
+    assert result.returncode == 1 and errors == ["TG504", "TG309"]
+    assert "tracegen check` refuses it (TG504)" in out.read_text()

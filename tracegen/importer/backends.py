@@ -83,6 +83,8 @@ def exporter(draft: Draft, config: CollectorConfig, component_id: str, type_name
     tls = settings.get("tls") if isinstance(settings.get("tls"), dict) else {}
     if tls.get("insecure") is True or endpoint.startswith("http://"):
         backend["tls"] = {"insecure": True}
+        draft.note(f"{component_id} sent without TLS, as imported: `tracegen check` refuses it (TG504) for a "
+                   "remote host; give tls.ca_file for a private CA", path + ("tls",))
     if isinstance(tls.get("ca_file"), str):
         backend.setdefault("tls", {})["ca_file"] = tls["ca_file"]
     kept: dict[str, str] = {}

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from tracegen.blueprint.loader import read_text
 from tracegen.blueprint.model import Blueprint
 from tracegen.blueprint.source import parse_yaml_documents
-from tracegen.importer import Draft, backends, privacy, safe_name, sampling, services
+from tracegen.importer import Draft, backends, privacy, safe_name, sampling, services, topology
 from tracegen.lint import source
 from tracegen.lint.config import CollectorConfig
 from tracegen.lint.rules.tl202_needs_trace_routing import deployment
@@ -37,6 +37,7 @@ def build(files: list[str], name: str, environment: str) -> Draft:
         _config(draft, config, taken)
         several = several or deployment(config)[0] in ("daemonset", "replicated")
     services.from_workloads(draft, manifests)
+    topology.from_workloads(draft, manifests, {c.config_map for c in configs if c.config_map})
     _required(draft, manifests, environment, several)
     _fit_schema(draft)
     return draft

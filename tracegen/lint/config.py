@@ -26,6 +26,7 @@ class CollectorConfig:
     source: SourceMap
     origin: str | None = None        # "ConfigMap otel/config:otelcol.yaml" for an embedded config
     deployment: str | None = None    # from the workload that mounts it: daemonset | replicated | single
+    config_map: str | None = None    # the ConfigMap it came from
     options: dict[str, Any] = field(default_factory=dict)
 
     def section(self, name: str) -> dict[str, Any]:

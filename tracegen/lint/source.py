@@ -45,7 +45,7 @@ def read(path: str) -> list[CollectorConfig]:
                 continue
             inner, inner_source = _embedded(value, key, source, lines, path)
             configs.append(CollectorConfig(path, inner, inner_source, origin=f"ConfigMap {name}:{key}",
-                                           deployment=mounts.get(name)))
+                                           deployment=mounts.get(name), config_map=name))
     return configs
 
 
