@@ -65,6 +65,10 @@ class ChangesFound(FindingsError):
     """`tracegen diff` found differences: exit 1, like `kubectl diff` (its report is already printed)."""
 
 
+class TargetsMissed(FindingsError):
+    """`tracegen verify` measured live spans below the blueprint's targets: exit 1 (report printed)."""
+
+
 class WriteError(TracegenError):
     """Output could not be written (permissions, hand-edited files without --force, ...)."""
 

@@ -78,23 +78,23 @@ def test_promtool_accepts_the_rule_file_and_the_prometheus_rule(built, tmp_path)
         assert resource["spec"]["groups"] == yaml.safe_load(rule_file.read_text())["groups"]
 
 
-CALLS = "traces_span_metrics_calls_total"
+CALLS = "traces_span_metrics_duration_milliseconds_count"   # as the rules count calls
 SERVER = 'span_kind="SPAN_KIND_SERVER"'
 
 
 def _slo_series() -> list[dict]:
     """checkout: 2 % errors (its budget is 0.1 %) and half its requests slower than 800 ms;
     edge-gateway: no errors, every request under 400 ms."""
-    duration = "traces_span_metrics_duration_milliseconds"
+    bucket = "traces_span_metrics_duration_milliseconds_bucket"
     return [
         {"series": f'{CALLS}{{service_name="checkout", {SERVER}, status_code="STATUS_CODE_ERROR"}}', "values": "0+2x300"},
         {"series": f'{CALLS}{{service_name="checkout", {SERVER}, status_code="STATUS_CODE_UNSET"}}', "values": "0+98x300"},
-        {"series": f'{duration}_bucket{{service_name="checkout", {SERVER}, le="800"}}', "values": "0+50x300"},
-        {"series": f'{duration}_count{{service_name="checkout", {SERVER}}}', "values": "0+100x300"},
+        {"series": f'{bucket}{{service_name="checkout", {SERVER}, status_code="STATUS_CODE_UNSET", le="800"}}',
+         "values": "0+50x300"},
         {"series": f'{CALLS}{{service_name="edge-gateway", {SERVER}, status_code="STATUS_CODE_UNSET"}}',
          "values": "0+100x300"},
-        {"series": f'{duration}_bucket{{service_name="edge-gateway", {SERVER}, le="400"}}', "values": "0+100x300"},
-        {"series": f'{duration}_count{{service_name="edge-gateway", {SERVER}}}', "values": "0+100x300"},
+        {"series": f'{bucket}{{service_name="edge-gateway", {SERVER}, status_code="STATUS_CODE_UNSET", le="400"}}',
+         "values": "0+100x300"},
     ]
 
 

@@ -53,8 +53,12 @@ def _metric(connector: str, otel_name_suffix: str) -> str:
     return next(m.prometheus for m in CONNECTOR_METRICS[connector] if m.name.endswith(otel_name_suffix))
 
 
-CALLS = _metric(cc.SPAN_METRICS, ".calls")
 DURATION = _metric(cc.SPAN_METRICS, ".duration")
+# Calls are counted with the duration histogram's _count, not the calls counter: a 0.160.0 collector's
+# prometheus exporter served traces_span_metrics_calls_total as 0 for every series while the histogram
+# counted each span (scraped 2026-11-29, tests/e2e/test_verify_e2e.py's setup); the counts are equal
+# by construction (one observation per span).
+CALLS = f"{DURATION}_count"
 GRAPH_REQUESTS = _metric(cc.SERVICE_GRAPH, "request_total")
 
 
