@@ -226,3 +226,31 @@ def test_topology_from_the_workload_that_mounts_the_config(tmp_path):
     errors = [line.split(" error ")[1].split()[0] for line in result.stdout.splitlines() if " error " in line]
     assert result.returncode == 1 and errors == ["TG504", "TG309"]
     assert "tracegen check` refuses it (TG504)" in out.read_text()
+
+
+def test_tracegen_diff_of_original_and_built_gateway_shows_only_deliberate_changes(tmp_path):
+    from tracegen.diff import Build, diff_trees
+
+    blueprint = imported(tmp_path, REAL_WORLD)
+    out = tmp_path / "out"
+    assert run("build", str(blueprint), "-o", str(out)).returncode == 0
+    kinds = {"gateway.yaml": "collector-config"}
+    old = Build.from_mapping({"gateway.yaml": REAL_WORLD.read_text()}, kinds=kinds, label="original")
+    new = Build.from_mapping({"gateway.yaml": (out / "prod" / "collector" / "gateway.yaml").read_text()},
+                             kinds=kinds, label="imported")
+    components = {(c.op, c.where) for c in diff_trees(old, new).files[0].changes
+                  if len(c.path) == 2 and c.path[0] in ("receivers", "processors", "exporters", "connectors",
+                                                         "extensions")}
+    assert components == {
+        # renamed at 0.160.0 (TL103)
+        ("removed", "connectors.spanmetrics"), ("added", "connectors.span_metrics"),
+        ("removed", "exporters.otlp/tempo"), ("added", "exporters.otlp_grpc/tempo"),
+        ("removed", "exporters.otlphttp/vendor"), ("added", "exporters.otlp_http/vendor"),
+        # one pipeline pair from the OTLP receiver instead of a forward connector
+        ("removed", "connectors.forward/sampling"),
+        # each exporter gets its own persistent queue (an outage of one never stalls the other)
+        ("removed", "extensions.file_storage/queue"), ("added", "extensions.file_storage/queue-tempo"),
+        ("added", "extensions.file_storage/queue-vendor"),
+        # PII is removed at the agents, before spans leave the node
+        ("removed", "processors.attributes/pii"), ("removed", "processors.redaction/cards"),
+    }
