@@ -70,7 +70,7 @@ def _readme(env: pm.EnvironmentPlan, cfg: kcol.Configs, files: dict[str, list[di
         tls_secret=kc.TLS_SECRET_NAME, image=kc.image(env), active_mode=cfg.active_mode,
         opt_in_label=kc.OPT_IN_LABEL, scrape_label=kc.SCRAPE_LABEL,
         priority_class=kcol.priority_class_name(env) if kc.k8s_agent(env) else None,
-        app_namespaces=sorted(set(env.app_namespaces) - set(env.edge_namespaces)), services=env.services, ratio=ratio_text,
+        app_namespaces=sorted(set(env.app_namespaces) - set(env.edge_namespaces)), services=[s for s in env.services if s.platform == "kubernetes"], ratio=ratio_text,
         uses_tls=ex.TLS_DIRECTORY in cfg.agent_text + cfg.gateway_text)
 
 
