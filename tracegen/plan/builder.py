@@ -14,6 +14,7 @@ from tracegen.plan import remote_sampling, retention, transport
 from tracegen.plan import migration
 from tracegen.plan.collectors import collector_set
 from tracegen.plan.otel_env import otel_variables
+from tracegen.plan.once import once
 from tracegen.plan.refusals import PlanRefusal, PlanRefused, Refusal, collect, judge_plan, reported
 
 AGENT_SERVICE = pm.AGENT_SERVICE
@@ -202,6 +203,15 @@ def _sdk_mode(service: bm.Service, bp: bm.Blueprint, kubernetes: bool) -> str:
 
 
 def plan_environment(loaded: LoadedBlueprint, view: EnvironmentView, source: str | None = None) -> pm.EnvironmentPlan:
+    """The environment's plan, decided once per loaded blueprint (plan/once.py): check's rules, the
+    refusals and build all ask for it."""
+    source = source or loaded.file
+    planned = once(loaded, view, "planned", lambda: _planned(loaded, view))
+    return once(loaded, view, ("collectors", source),
+                lambda: replace(planned, collectors=collector_set(planned, source)))
+
+
+def _planned(loaded: LoadedBlueprint, view: EnvironmentView) -> pm.EnvironmentPlan:
     found = list(secrets.literals(view.blueprint))
     if found:   # TG503 reports these from here: no suppression lets a credential reach any output
         (path, message), *rest = found
@@ -211,7 +221,7 @@ def plan_environment(loaded: LoadedBlueprint, view: EnvironmentView, source: str
     env = replace(env, services=tuple(
         replace(s, otel_env=remote_sampling.with_remote_sampler(env, s, otel_variables(s))) for s in env.services))
     judge_plan(view, env)
-    return replace(env, collectors=collector_set(env, source or loaded.file))
+    return env
 
 
 def _environment(loaded: LoadedBlueprint, view: EnvironmentView) -> pm.EnvironmentPlan:
