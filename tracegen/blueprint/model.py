@@ -96,6 +96,23 @@ class SamplingTargets(Strict):
                                                  "live by the alerting rules and `tracegen verify`)")
 
 
+class Pricing(Strict):
+    """List prices for the cost estimate in `tracegen plan` (US dollars); each overrides the backend type's
+    default (tracegen/plan/cost.py names the defaults and their sources)."""
+    usd_per_gb_ingested: float | None = Field(None, ge=0)
+    usd_per_million_spans: float | None = Field(None, ge=0, description="Per event (Honeycomb: one span, one event)")
+    usd_per_million_indexed_spans: float | None = Field(None, ge=0, description="Per indexed span (Datadog)")
+    indexed_share: Ratio | None = Field(None, description="Share of exported spans indexed (retention filters)")
+    usd_per_gb_month_stored: float | None = Field(None, ge=0)
+    included_retention_days: int | None = Field(None, ge=0, description="Days stored at no extra cost")
+
+
+class Budget(Strict):
+    """What tracing may cost per environment at the declared peak (TG311)."""
+    usd_per_day: float | None = Field(None, gt=0)
+    usd_per_1000_requests: float | None = Field(None, gt=0)
+
+
 class Standards(Strict):
     propagators: list[Propagator] = Field(default_factory=lambda: ["tracecontext", "baggage"])
     resource_attributes: ResourceAttributeStandard = Field(default_factory=ResourceAttributeStandard)
@@ -106,6 +123,7 @@ class Standards(Strict):
     high_cardinality: list[CardinalityRule] = Field(default_factory=list)
     sanitize_sql: bool = True
     sampling_targets: SamplingTargets = Field(default_factory=lambda: SamplingTargets())
+    budget: Budget | None = Field(None, description="Most the tracing may cost (tracegen plan's estimate, TG311)")
 
 
 # --------------------------------------------------------------------------- services
@@ -241,6 +259,7 @@ class Backend(Strict):
                                                "decides where spans go)")
     environments: list[Name] = Field(default_factory=list, description="Environments that export here")
     retention: Retention | None = None
+    pricing: Pricing | None = Field(None, description="Overrides the type's list prices for the cost estimate")
 
     @field_validator("headers")
     @classmethod

@@ -11,7 +11,7 @@ from dataclasses import replace
 from tracegen.blueprint.loader import EnvironmentView, LoadedBlueprint
 from tracegen.errors import UsageError
 from tracegen.plan import model as pm
-from tracegen.plan import overhead
+from tracegen.plan import cost, overhead
 from tracegen.plan import retention as rt
 from tracegen.plan.builder import sampling_tier
 
@@ -133,7 +133,8 @@ def environment_data(env: pm.EnvironmentPlan, model: rt.SamplingModel, mode: str
 def render_json(loaded: LoadedBlueprint, plan: pm.Plan, env: str | None = None, mode: str | None = None,
                 rps: float | None = None, assume: dict[str, float] | None = None) -> str:
     data = {"blueprint": plan.blueprint_name, "rps": rps,
-            "environments": {e.name: environment_data(e, m, mode, _peaks(loaded))
+            "environments": {e.name: {**environment_data(e, m, mode, _peaks(loaded)),
+                                      "cost": cost.data(loaded.environments[e.name].blueprint, m)}
                              for e, m in models(loaded, plan, env, rps, assume)}}
     return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
@@ -211,7 +212,7 @@ def environment_text(env: pm.EnvironmentPlan, model: rt.SamplingModel, mode: str
 
 def render_text(loaded: LoadedBlueprint, plan: pm.Plan, env: str | None = None, mode: str | None = None,
                 rps: float | None = None, assume: dict[str, float] | None = None) -> str:
-    return "\n".join(environment_text(e, m, mode, rps, _peaks(loaded))
+    return "\n".join(environment_text(e, m, mode, rps, _peaks(loaded)) + cost.text(loaded.environments[e.name].blueprint, m)
                      for e, m in models(loaded, plan, env, rps, assume))
 
 
