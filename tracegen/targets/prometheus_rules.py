@@ -148,8 +148,23 @@ def unparented_ratio(window: str) -> str:
 
 def callers(env: pm.EnvironmentPlan, service: pm.ServicePlan) -> list[str]:
     """Services of the environment that call `service` or produce to a topic it consumes."""
-    return sorted(s.name for s in env.services if s.name != service.name and
-                  (service.name in s.calls or set(s.produces) & set(service.consumes)))
+    return caller_index(env).get(service.name, [])
+
+
+def caller_index(env: pm.EnvironmentPlan) -> dict[str, list[str]]:
+    """callers() of every service at once, in one pass over calls and topics (asking each service
+    about every other was quadratic in services)."""
+    found: dict[str, set[str]] = {}
+    producers: dict[tuple[str, str], set[str]] = {}
+    for s in env.services:
+        for callee in s.calls:
+            found.setdefault(callee, set()).add(s.name)
+        for topic in s.produces:
+            producers.setdefault(topic, set()).add(s.name)
+    for s in env.services:
+        for topic in s.consumes:
+            found.setdefault(s.name, set()).update(producers.get(topic, ()))
+    return {name: sorted(names - {name}) for name, names in found.items()}
 
 
 def _propagation(env: pm.EnvironmentPlan) -> tuple[list[dict], list[dict]]:
@@ -157,8 +172,9 @@ def _propagation(env: pm.EnvironmentPlan) -> tuple[list[dict], list[dict]]:
     records = [{"record": f"tracegen:propagation_unparented:ratio_rate{w}", "expr": unparented_ratio(w)}
                for w in PROPAGATION_WINDOWS]
     alerts = []
+    index = caller_index(env)
     for service in env.services:
-        upstream = callers(env, service)
+        upstream = index.get(service.name, [])
         if service.edge or not upstream:
             continue
         selector = f'{{server="{service.name}"}}'
