@@ -104,6 +104,8 @@ def test_the_agent_play_installs_the_jar_then_the_env_then_restarts_what_changed
     assert restart["when"] == "tracegen_restart_apps | bool and not ansible_check_mode"
     assert restart["vars"]["otel_app_env_file"] == "/etc/default/opentelemetry-{{ tracegen_service }}"
     assert "backup_file" in restart["vars"]["otel_app_env_backup"]
+    # Only a file new in this run is emptied on rollback (a drop-in-only change keeps the env file).
+    assert "rejectattr('backup_file', 'defined')" in restart["vars"]["otel_app_env_created"]
 
 
 def test_the_blueprint_names_the_unit_and_its_health_url():

@@ -295,6 +295,8 @@ def _app_tasks(env: pm.EnvironmentPlan) -> list[dict]:
              "otel_app_env_file": ENV_FILE_DEST.format(service=f"{{{{ {service} }}}}"),
              "otel_app_env_backup": (f"{{{{ tracegen_env_files.results | selectattr('item', 'equalto', {service}) "
                                      "| map(attribute='backup_file', default='') | first | default('') }}"),
+             "otel_app_env_created": (f"{{{{ tracegen_env_files.results | selectattr('item', 'equalto', {service}) "
+                                      "| selectattr('changed') | rejectattr('backup_file', 'defined') | list | length > 0 }}"),
              "otel_app_service_manager": "{{ tracegen_app_service_manager }}",
          },
          # --check shows the new files; restarting and probing belong to a real run.
