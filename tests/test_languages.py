@@ -97,3 +97,21 @@ def _service(language: str, propagators: tuple[str, ...]):
     plan = build_plan(load(ROOT / "blueprints" / "checkout.yaml"))
     service = next(s for s in plan.environments[0].services if s.language == language)
     return dataclasses.replace(service, propagators=propagators)
+
+
+def test_kotlin_and_scala_services_get_the_java_agent_output():
+    text = """\
+schema_version: 1
+name: shop
+services:
+  fraud: {version: 1.0.0, language: kotlin, edge: true}
+  ledger: {version: 1.0.0, language: scala}
+environments:
+  prod: {platform: {local: {}}}
+"""
+    from tracegen.blueprint.loader import load_text
+
+    plan = build_plan(load_text(text, "shop.yaml"))
+    paths = {a.path for a in sdk.build(plan)}
+    for name in ("fraud", "ledger"):
+        assert {f"sdk/{name}/pom.xml", f"sdk/{name}/run-with-otel.sh", f"prod/sdk/{name}/otel.env"} <= paths

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness.processes import Collector, collector_env, wait_until
+from tests.e2e.harness.processes import Collector, collector_env, free_ports, wait_until
 from tests.e2e.harness.receiver import OtlpReceiver
 from tracegen.blueprint.loader import load
 from tracegen.errors import ToolError
@@ -37,17 +36,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = Path(__file__).resolve().parent / "sdk_apps" / "rust"
 SERVICE = "shipping"
 ENVIRONMENT = "demo"
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 @pytest.fixture(scope="module")

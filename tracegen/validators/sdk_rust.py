@@ -22,6 +22,8 @@ def check(directory: Path, service_dir: str, entries: list[dict]) -> Iterator[Ch
     from tracegen.toolchain import rust
 
     judged = [e for e in entries if e["kind"] in ("sdk-code", "sdk-deps")]
+    if not any(e["path"].endswith("/Cargo.toml") for e in judged):
+        return                 # an environment's otel.env alone: nothing to build
     try:
         cargo = rust.cargo()
     except ToolError as error:

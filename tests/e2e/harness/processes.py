@@ -17,6 +17,18 @@ from pathlib import Path
 HOST = "127.0.0.1"
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` distinct loopback ports the OS has free now (for tests that may run beside others)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def port_free(port: int) -> bool:
     """Whether a listener could bind the port now. SO_REUSEADDR as the collector's (Go's) listeners
     set it, so connections lingering in TIME_WAIT from an earlier run do not count as in use."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from tracegen import languages
 from tracegen.plan import model as pm
 from tracegen.targets.artifact import Artifact
 from tracegen.targets.sdk import common, node, python
@@ -38,7 +39,8 @@ def build(plan: pm.Plan) -> list[Artifact]:
     for env in plan.environments:
         artifacts.extend(common.env_file(env, service, plan.source_file) for service in env.services)
     for code in common.service_code(plan):
-        language = LANGUAGES.get(code.service.language)
+        # Kotlin and Scala services get the Java agent's output (languages.Language.sdk_output).
+        language = LANGUAGES.get(languages.get(code.service.language).sdk_output or "")
         if language is not None:
             artifacts.extend(language(code))
     return artifacts
