@@ -3,7 +3,7 @@
 With `sdk.mode: operator` the OpenTelemetry Operator injects its zero-code agent into a service's
 pods (an `Instrumentation` per app namespace, an `instrumentation.opentelemetry.io/inject-<lang>`
 annotation in the service's Component). The Operator injects Java (and so Kotlin and Scala),
-Node.js, Python, .NET and Go only. A service in another language keeps the generated route (its
+Node.js, Python, .NET and Go only. A service in another language (a `none` proxy aside) keeps the generated route (its
 bootstrap, or for a language tracegen has none for, the OTEL_* wiring and TG701), which the
 blueprint should say rather than imply. Go's injection is eBPF: a privileged sidecar that also
 needs the annotation `instrumentation.opentelemetry.io/otel-go-auto-target-exe` (the path of the
@@ -40,6 +40,8 @@ def check(loaded: LoadedBlueprint) -> Iterator[Hit]:
         if (service.sdk or bp.sdk).mode != "operator":
             continue
         lang = languages.get(service.language)
+        if lang.kind == "proxy":
+            continue                      # nothing to inject either way: its own tracer (TG701)
         where = ("services", name, "sdk") if service.sdk else ("sdk", "mode")
         if lang.operator_inject is None:
             yield Hit(where, f"service '{name}' ({lang.name}): the OpenTelemetry Operator has no injection for it, "
