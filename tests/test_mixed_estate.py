@@ -74,9 +74,19 @@ def test_the_gateway_has_a_mutual_tls_receiver_for_the_vms_fed_into_every_pipeli
         "cert_file": "/etc/otelcol/certs/tls.crt", "key_file": "/etc/otelcol/certs/tls.key",
         "client_ca_file": "/etc/otelcol/certs/ca.crt", "reload_interval": "1h", "client_ca_file_reload": True}
     assert "tls" not in gateway["receivers"]["otlp"]["protocols"]["grpc"]     # in-cluster: the pod network
+    # What the VMs send goes on by trace ID over the gateway pods, the ring the Kubernetes agents route
+    # by (dns on the headless Service yields the pods' ip:port, as their k8s resolver does).
+    assert gateway["service"]["pipelines"]["traces/external"] == {
+        "receivers": ["otlp/external"], "processors": ["memory_limiter"], "exporters": ["load_balancing"]}
+    ring = gateway["exporters"]["load_balancing"]
+    assert ring["resolver"] == {"dns": {"hostname": "otel-gateway-headless.observability.svc.cluster.local",
+                                        "port": "4317"}}
+    assert ring["routing_key"] == "traceID"
+    agent_ring = yaml.safe_load(files["prod/collector/agent-kubernetes.yaml"])["exporters"]["load_balancing"]
+    assert agent_ring["resolver"]["k8s"] == {"service": "otel-gateway-headless.observability", "ports": [4317]}
     for name, pipeline in gateway["service"]["pipelines"].items():
-        if name.startswith("traces"):
-            assert pipeline["receivers"] == ["otlp", "otlp/external"], name
+        if name != "traces/external":
+            assert "otlp/external" not in pipeline["receivers"], name
     # staging has no VMs: no external receiver, no exposure.
     assert "otlp/external" not in yaml.safe_load(files["staging/collector/gateway.yaml"])["receivers"]
 
@@ -101,6 +111,7 @@ def test_kubernetes_objects_certificate_exposure_and_network_policy(built):
     rules = kinds[("NetworkPolicy", "otel-gateway")]["spec"]["ingress"]
     assert {"from": [{"ipBlock": {"cidr": "10.40.0.0/16"}}], "ports": [{"protocol": "TCP", "port": 4319}]} in rules
     assert all("ipBlock" not in peer for rule in rules if rule is not rules[1] for peer in rule["from"])
+    assert {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "otel-gateway"}}} in rules[0]["from"]
     # No agent Certificate: the Kubernetes agents' hop stays inside the cluster.
     assert not any(d["kind"] == "Certificate" for d in _docs(files["prod/kubernetes/agent.yaml"]))
     staging = _docs(files["staging/kubernetes/gateway.yaml"])

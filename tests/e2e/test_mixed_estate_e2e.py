@@ -7,7 +7,8 @@ fixed ports never meet another suite's):
 
 - gw.e2e.test stands in for the load balancer in front of a gateway pod: it runs the generated
   `collector/gateway.yaml` (the ConfigMap's bytes) with its certificate where the pod would mount
-  cert-manager's Secret (/etc/otelcol/certs: tls.crt, tls.key, ca.crt);
+  cert-manager's Secret (/etc/otelcol/certs: tls.crt, tls.key, ca.crt); the headless Service's name,
+  over which the gateways pass VM traffic on by trace ID, resolves to it as to a one-pod tier;
 - app-1.e2e.test is the VM: the generated Ansible rollout installs its agent
   (`collector/agent-vm.yaml`, the certificate files the blueprint names) and the service's env file;
   an SDK configured only by that file sends a trace, which must reach the backend sink through the
@@ -31,7 +32,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e.ansible_harness.estate import LAB_ADDRESS, Estate, missing_tools
+from tests.e2e.ansible_harness.estate import LAB_ADDRESS, SUBNET, Estate, missing_tools
 from tests.e2e.ansible_harness.pki import Authority, write_tls
 from tests.e2e.ansible_harness.runner import run_playbook
 
@@ -43,6 +44,9 @@ GATEWAY = "gw.e2e.test"
 APP = "app-1.e2e.test"
 UNCERTIFIED = "app-2.e2e.test"
 LAB_NAME = "lab.e2e.test"
+# The gateways' headless Service in the cluster's DNS: here the one gateway host (the estate gives its
+# first host SUBNET.11).
+HEADLESS = "otel-gateway-headless.observability.svc.cluster.local"
 SINK_PORT = 4317
 CERTS = "/etc/otelcol/certs"          # plan/transport.CERT_DIRECTORY, where the pod mounts the Secret
 SDK = """
@@ -119,7 +123,8 @@ def estate_run(tmp_path_factory):
     authority.issue(workdir / "gateway-secret", [GATEWAY, "otel-gateway.observability.svc"], "tls.crt", "tls.key",
                     "ca.crt")
     write_tls(workdir / "tls", [APP], authority)
-    estate = Estate(workdir / "estate", [GATEWAY, APP, UNCERTIFIED], extra_names={LAB_NAME: LAB_ADDRESS})
+    estate = Estate(workdir / "estate", [GATEWAY, APP, UNCERTIFIED],
+                    extra_names={LAB_NAME: LAB_ADDRESS, HEADLESS: f"{SUBNET}.11"})
     processes: list[subprocess.Popen] = []
     try:
         estate.start()
@@ -163,6 +168,7 @@ def test_the_generated_files_wire_the_vm_service_to_its_local_agent_and_the_expo
     assert balancer["protocol"]["otlp"]["tls"]["insecure"] is False
     gateway = yaml.safe_load((out / "collector" / "gateway.yaml").read_text())
     assert gateway["receivers"]["otlp/external"]["protocols"]["grpc"]["tls"]["client_ca_file"] == f"{CERTS}/ca.crt"
+    assert gateway["exporters"]["load_balancing"]["resolver"]["dns"]["hostname"] == HEADLESS
 
 
 def test_spans_from_a_vm_app_reach_the_backend_through_the_mutual_tls_gateway(estate_run):
@@ -186,6 +192,12 @@ def test_spans_from_a_vm_app_reach_the_backend_through_the_mutual_tls_gateway(es
     assert {s["name"] for s in spans} == {"checkout", "charge"}
     assert all(s["resource"]["service.name"] == "shop" for s in spans)
     assert all(s["resource"]["deployment.environment.name"] == "e2e" for s in spans)
+    # They came in on the external receiver and were passed on by trace ID (the gateway's own
+    # load balancer counted them) before the tail sampler kept them.
+    metrics = estate.host_run(GATEWAY, ["curl", "-s", "--max-time", "3", "http://127.0.0.1:8888/metrics"]).stdout
+    sent = [line for line in metrics.splitlines()
+            if line.startswith("otelcol_exporter_sent_spans") and 'exporter="load_balancing"' in line]
+    assert sent and float(sent[0].rsplit(" ", 1)[1]) >= 2, sent
 
 
 def test_an_agent_without_a_client_certificate_is_refused(estate_run):

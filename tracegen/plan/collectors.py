@@ -277,13 +277,23 @@ def _gateway_instance(c: cc.Components, env: pm.EnvironmentPlan, tier: pm.Tier, 
     files = transport.gateway_tls if tier.platform != "local" else None
     config, receiver, storage = _base(c, env, tier, ports, instance, ex.server_tls(files) if files else None)
     receivers = [receiver]
-    if transport.exposure is not None and tier.platform == "kubernetes":
+    exposure = transport.exposure
+    if exposure is not None and exposure.ring is not None and tier.platform == "kubernetes":
         # Agents outside the cluster arrive through the exposure's Service on a receiver of their own
-        # (always mutual TLS unless tls.mode is off), so the in-cluster one stays as it is.
+        # (always mutual TLS unless tls.mode is off). A load balancer spreads connections, not traces:
+        # what arrives there goes on by trace ID over the gateway pods, the ring the Kubernetes agents
+        # route by, so every span of a trace meets on one gateway whichever agent sent it.
         external = c.name(cc.OTLP_RECEIVER, "external")
         tls = ex.server_tls(transport.external_tls) if transport.external_tls else None
-        config.receivers[external] = cc.external_receiver(transport.exposure.container_port, tls)
-        receivers.append(external)
+        config.receivers[external] = cc.external_receiver(exposure.container_port, tls)
+        reroute_storage = None
+        if storage is not None:
+            reroute_storage = c.name(cc.FILE_STORAGE, f"{QUEUE_STORAGE}-external")
+            config.extensions[reroute_storage] = cc.file_storage(f"{cc.QUEUE_DIRECTORY}/external")
+        name, body = ex.load_balancer(c, exposure.ring, env, tier,
+                                      cc.sending_queue(cc.queue_items(tier, 1), reroute_storage))
+        config.exporters[name] = body
+        config.pipelines["traces/external"] = cc.pipeline([external], [c.name(cc.MEMORY_LIMITER)], [name])
     exporters = _backends(c, env, tier, config, storage)
     chain = [c.name(cc.MEMORY_LIMITER), *_mapping(c, env, config)]
     _sample_and_measure(c, env, tier, config, receivers, chain, exporters, index)

@@ -105,6 +105,9 @@ class Exposure:
     container_port: int                   # the gateways' external receiver
     sources: tuple[str, ...] = ()         # CIDRs of the VM agents (NetworkPolicy ipBlocks)
     annotations: tuple[tuple[str, str], ...] = ()
+    # The gateways pass what arrives there on by trace ID over the gateway pods: the Kubernetes agents'
+    # ring (the same "ip:port" endpoints), so a trace's spans from VMs and pods meet on one gateway.
+    ring: Resolver | None = None
 
 
 @dataclass(frozen=True)

@@ -73,8 +73,11 @@ def decide(view, agents: tuple[pm.Tier, ...], gateway: pm.Tier | None) -> pm.Tra
     if gateway.platform == "kubernetes" and "vm" in platforms and k8s and k8s.gateway_exposure:
         declared = k8s.gateway_exposure
         vm = view.platform.vm
+        # The dns resolver on the headless Service yields the pods' "ip:port", as the agents' k8s resolver does.
+        ring = pm.Resolver("dns", pm.OTLP_GRPC_PORT,
+                           hostname=f"{pm.GATEWAY_HEADLESS}.{gateway.namespace}.svc.cluster.local")
         exposure = pm.Exposure(declared.type, declared.address, declared.port, EXTERNAL_PORT,
-                               tuple(vm.cidrs) if vm else (), tuple(sorted(declared.annotations.items())))
+                               tuple(vm.cidrs) if vm else (), tuple(sorted(declared.annotations.items())), ring)
         external_tls = files["kubernetes"] if on else None
     # Agents in the cluster dial gateway pod IPs (k8s resolver): they verify the Service's name instead.
     server_name = (f"{pm.GATEWAY_SERVICE}.{gateway.namespace}.svc"

@@ -406,6 +406,9 @@ def network_policy(env: pm.EnvironmentPlan, tier: pm.Tier) -> dict:
                           (env.ingress.namespace if env.ingress else None)) if ns]
     if edge:
         peers.append({"namespaceSelector": _in_namespaces(edge)})
+    if env.transport.exposure is not None:
+        # What the VM agents send is passed on by trace ID from one gateway pod to another.
+        peers.append({"podSelector": {"matchLabels": kc.selector(pm.GATEWAY_SERVICE)}})
     rules = [{"from": peers, "ports": [{"protocol": "TCP", "port": tier.ports.otlp_grpc},
                                        {"protocol": "TCP", "port": tier.ports.otlp_http}]}]
     exposure = env.transport.exposure
