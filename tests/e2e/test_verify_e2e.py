@@ -4,6 +4,8 @@ to a real collector (the pinned test distribution), whose file exporter writes O
 span_metrics connector counts the calls before any sampling. verify passes on the healthy run and
 fails naming the hop `edge -> orders` when the edge stops injecting the context.
 
+The broken run is also read back from a real Jaeger (v2 all-in-one from tracegen.toolchain.jaeger,
+in-memory) through its query API, as `tracegen verify --jaeger` reads a live system.
 Ports are ephemeral (asked of the OS), so this runs beside the other e2e suites.
 """
 
@@ -19,10 +21,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.e2e.harness.jaeger import Jaeger
 from tests.e2e.harness.processes import Collector, wait_until
 from tracegen.plan.collector_common import Components
 from tracegen.toolchain.collector import build_test_distribution
-from tracegen.verify.spans import read_otlp_file
+from tracegen.toolchain import jaeger as jaeger_toolchain
+from tracegen.verify.spans import read_jaeger, read_otlp_file
 from tracegen.versions import COLLECTOR_VERSION
 
 pytestmark = pytest.mark.e2e
@@ -50,15 +54,23 @@ def binary() -> Path:
     return build_test_distribution()
 
 
-def _config(spans_file: Path, otlp: int, health: int, metrics: int, derived: int) -> dict:
+def _config(spans_file: Path, otlp: int, health: int, metrics: int, derived: int,
+            jaeger_otlp: int | None = None) -> dict:
     c = Components(COLLECTOR_VERSION)
     span_metrics = c.name("connector/span_metrics")
+    exporters = [c.name("exporter/file"), span_metrics]
+    extra = {}
+    if jaeger_otlp is not None:
+        jaeger = c.name("exporter/otlp_grpc", "jaeger")
+        extra[jaeger] = {"endpoint": f"127.0.0.1:{jaeger_otlp}", "tls": {"insecure": True}}
+        exporters.append(jaeger)
     return {
         "receivers": {"otlp": {"protocols": {"grpc": {"endpoint": f"127.0.0.1:{otlp}"}}}},
         "connectors": {span_metrics: {}},
         "exporters": {
             c.name("exporter/file"): {"path": str(spans_file), "flush_interval": "100ms"},
             c.name("exporter/prometheus"): {"endpoint": f"127.0.0.1:{derived}"},
+            **extra,
         },
         "extensions": {c.name("extension/health_check"): {"endpoint": f"127.0.0.1:{health}"}},
         "service": {
@@ -66,19 +78,21 @@ def _config(spans_file: Path, otlp: int, health: int, metrics: int, derived: int
             "telemetry": {"metrics": {"readers": [
                 {"pull": {"exporter": {"prometheus": {"host": "127.0.0.1", "port": metrics}}}}]}},
             "pipelines": {
-                "traces": {"receivers": ["otlp"], "exporters": [c.name("exporter/file"), span_metrics]},
+                "traces": {"receivers": ["otlp"], "exporters": exporters},
                 "metrics": {"receivers": [span_metrics], "exporters": [c.name("exporter/prometheus")]},
             },
         },
     }
 
 
-def _run(binary: Path, work: Path, broken: str | None) -> tuple[subprocess.CompletedProcess, dict]:
+def _run(binary: Path, work: Path, broken: str | None,
+         jaeger: Jaeger | None = None) -> tuple[subprocess.CompletedProcess, dict]:
     work.mkdir(parents=True, exist_ok=True)
     otlp, health, metrics, derived = _free_ports(4)
     spans_file = work / "spans.jsonl"
     config = work / "collector.yaml"
-    config.write_text(yaml.safe_dump(_config(spans_file, otlp, health, metrics, derived)))
+    config.write_text(yaml.safe_dump(_config(spans_file, otlp, health, metrics, derived,
+                                             jaeger.ports.otlp_grpc if jaeger else None)))
     collector = Collector("collector", binary, [config], dict(os.environ), work / "collector.log", health, metrics)
     collector.start()
     try:
@@ -92,12 +106,24 @@ def _run(binary: Path, work: Path, broken: str | None) -> tuple[subprocess.Compl
         span_metrics_url = f"http://127.0.0.1:{derived}/metrics"
         # The span metrics are flushed on the connector's interval: wait until they count every error.
         assert wait_until(lambda: b"STATUS_CODE_ERROR" in _get(span_metrics_url), 90), collector.log_tail()
-        verify = subprocess.run(["tracegen", "verify", str(BLUEPRINT), "--otlp-file", str(spans_file),
+        source = ["--otlp-file", str(spans_file)]
+        if jaeger:
+            query = f"http://127.0.0.1:{jaeger.ports.query_http}"
+            assert wait_until(lambda: len(_jaeger_spans(query)) >= expected, 60), jaeger.log_tail()
+            source = ["--jaeger", query, "--lookback", "1h"]
+        verify = subprocess.run(["tracegen", "verify", str(BLUEPRINT), *source,
                                  "--span-metrics", span_metrics_url, "--format", "json"],
                                 capture_output=True, text=True, timeout=120)
     finally:
         collector.stop()
     return verify, (json.loads(verify.stdout) if verify.stdout.strip().startswith("{") else {})
+
+
+def _jaeger_spans(query: str) -> list:
+    try:
+        return read_jaeger(query, ["edge", "orders", "inventory"], "1h", 1000)
+    except Exception:   # noqa: BLE001 - not answering yet
+        return []
 
 
 def _spans_written(path: Path) -> int:
@@ -138,3 +164,19 @@ def test_verify_fails_naming_the_hop_whose_propagation_is_disabled(binary, tmp_p
     text = subprocess.run(["tracegen", "verify", str(BLUEPRINT), "--otlp-file",
                            str(tmp_path / "broken" / "spans.jsonl")], capture_output=True, text=True)
     assert text.returncode == 1 and "FAIL propagation   edge -> orders: 0 %" in text.stdout
+
+
+def test_verify_reads_a_real_jaeger_and_names_the_broken_hop(binary, tmp_path):
+    ports = jaeger_toolchain.JaegerPorts(*_free_ports(5))
+    jaeger = Jaeger(jaeger_toolchain.ensure_jaeger(), ports, tmp_path / "jaeger")
+    jaeger.start()
+    try:
+        run, report = _run(binary, tmp_path / "jaeger-broken", "edge", jaeger)
+    finally:
+        jaeger.stop()
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert report["spans"] == REQUESTS * SPANS_PER_REQUEST
+    failing = {(c["check"], c["subject"]) for c in report["checks"] if not c["passed"]}
+    assert ("propagation", "edge -> orders") in failing
+    hops = {c["subject"]: c for c in report["checks"] if c["check"] == "propagation"}
+    assert hops["orders -> inventory"]["passed"] and hops["orders -> inventory"]["value"] == 1.0
