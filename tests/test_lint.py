@@ -286,3 +286,20 @@ def test_a_file_without_a_collector_config_is_said_so(tmp_path):
     result = run("lint", str(manifest), str(manifest))
     assert result.returncode == 0 and "no collector config found" in result.stderr
     assert result.stderr.count("no collector config found") == 1
+
+
+def test_secret_rule_flags_values_not_where_secrets_live(tmp_path):
+    config = tmp_path / "auth.yaml"
+    config.write_text("""extensions:
+  basicauth/client:
+    client_auth: {username: svc, password: hunter2-literal}
+  bearertokenauth/file: {filename: /var/run/token}
+  oauth2client: {client_id: tracing, client_secret: "${env:OAUTH_SECRET}", client_secret_file: /etc/secret}
+receivers:
+  otlp: {protocols: {grpc: {tls: {key_file: /etc/tls/key.pem, password_file: /etc/tls/pass}}}}
+exporters:
+  otlp_grpc/a: {endpoint: "localhost:4317", headers: {x-tenant: team-a, authorization: "Bearer ${env:TOKEN}"}}
+""")
+    codes = [(line, code) for line, code in found(config) if code == "TL301"]
+    assert codes == [(3, "TL301")]
+    assert "hunter2" not in run("lint", str(config)).stdout

@@ -52,6 +52,8 @@ def _credential(path: tuple, value: str) -> bool:
     if "${" in value:                        # a reference the collector expands
         return False
     key = path[-1] if isinstance(path[-1], str) else ""
+    if key.endswith(("_file", "_path", "_env", "_env_var")):   # where the secret is, not the secret
+        return False
     in_headers = len(path) > 1 and path[-2] == "headers"
     return (secrets.secret_value(value) or (in_headers and secrets.secret_name(key))
             or (not in_headers and bool(key) and secrets.secret_key(key)))
