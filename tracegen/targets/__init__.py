@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from tracegen.plan.model import Plan
 from tracegen.targets import (ansible, collector, distribution, gitops, ingress, istio, kubernetes,
-                              migration_runbook, prometheus_rules, remote_sampling, runbook, sdk)
+                              dashboards, migration_runbook, prometheus_rules, remote_sampling, runbook, sdk)
 from tracegen.targets import operator
 from tracegen.targets.artifact import Artifact
 
@@ -24,6 +24,7 @@ TARGETS: dict[str, Callable[[Plan], list[Artifact]]] = {
     "runbook": runbook.build,
     "operator": operator.build,
     "prometheus_rules": prometheus_rules.build,
+    "dashboards": dashboards.build,
 }
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 KINDS = frozenset({
     "collector-config", "collector-distribution", "kubernetes-manifest", "istio", "ingress",
     "ansible-playbook", "ansible-inventory", "ansible-vars", "sdk-code", "sdk-deps", "sdk-env", "docs",
-    "sampling-strategies", "operator-manifest", "prometheus-rules",
+    "sampling-strategies", "operator-manifest", "prometheus-rules", "grafana-dashboard",
 })
 
 
