@@ -83,6 +83,7 @@ def _validate(configs, collector_version: str) -> None:
     import yaml
 
     from tracegen.toolchain.collector import build_test_distribution, validate_config
+    from tracegen.validators.collector import RUNTIME_ENV
     from tracegen.writer.in_place import scratch_file
 
     try:
@@ -94,7 +95,7 @@ def _validate(configs, collector_version: str) -> None:
     for config in configs:
         label = config.file + (f" [{config.origin}]" if config.origin else "")
         with scratch_file(yaml.safe_dump(config.data, sort_keys=False)) as path:
-            result = validate_config(binary, [path])
+            result = validate_config(binary, [path], env=RUNTIME_ENV)   # the node name a DaemonSet passes
         click.echo(f"{'ok' if result.ok else 'fail':<4}  otelcol validate  {label}", err=True)
         if not result.ok:
             click.echo(result.output, err=True)
