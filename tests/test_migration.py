@@ -203,6 +203,8 @@ def test_runbook_states_retention_verify_command_and_owner():
     assert "tracegen migrate verify" in text and "tracegen migrate rollback" in text
     assert "observability" in text and "otlp_grpc/tempo" in text
     assert "X-Scope-OrgID" in text
+    volume = plan.environments[0].sampling.volumes.exported_spans_per_sec
+    assert f"{volume:.0f} spans/s" in text and "two bills" in text        # dual-write's cost, from the plan
 
 
 def test_datadog_runbook_explains_trace_ids_and_the_receiver_gap():
@@ -229,3 +231,23 @@ def test_a_backends_queue_storage_is_the_same_in_every_phase():
     storages = {phase: gateway(with_phase(JAEGER_TO_OTLP, phase))["exporters"]["otlp_grpc/tempo"]["sending_queue"]
                 ["storage"] for phase in ("dual-write", "cutover", "done")}
     assert set(storages.values()) == {"file_storage/queue-tempo"}
+
+
+def test_check_reports_the_new_backends_endpoint_before_it_is_exported_to(tmp_path):
+    # The new backend serves no environment by its own list; the migration brings it into prod.
+    text = JAEGER_TO_OTLP.read_text(encoding="utf-8").replace("    phase: dual-write\n", "    phase: planned\n")
+    text = text.replace("    endpoint: tempo-distributor.internal:4317\n",
+                        "    endpoint: tempo-distributor.internal:4317/v1/traces\n    environments: [lab]\n")
+    text = text.replace("    to: tempo\n", "    to: tempo\n    environments: [prod]\n", 1)
+    text += "  lab:\n    platform:\n      local: {}\n"
+    path = tmp_path / "bp.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = text[:text.index("tempo-distributor.internal:4317/v1")].count("\n") + 1
+    from tracegen.plan import refusals
+
+    prod = load_text(text, "bp.yaml").environments["prod"]   # tempo's own list does not name prod
+    assert [r.path for r in refusals.backend_endpoints(prod)] == [("backends", "tempo", "endpoint")]
+    for command in (["check", str(path)], ["build", str(path), "-o", str(tmp_path / "out")]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code in (1, 2), result.output
+        assert f"bp.yaml:{line}:" in result.output and "TG509" in result.output

@@ -53,6 +53,15 @@ def environment_migration(view: EnvironmentView) -> bm.Migration | None:
     return next((m for m in view.blueprint.migrations if in_environment(m, view)), None)
 
 
+def involved(view: EnvironmentView) -> dict[str, bm.Backend]:
+    """Both backends of the migration that moves this environment, whatever its phase."""
+    migration = environment_migration(view)
+    if migration is None:
+        return {}
+    declared = view.blueprint.backends
+    return {name: declared[name] for name in (migration.from_, migration.to) if name in declared}
+
+
 def backends_of(view: EnvironmentView) -> dict[str, bm.Backend]:
     """The backends this environment exports to, with its migration's phase applied."""
     chosen = view.backends()

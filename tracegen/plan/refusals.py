@@ -18,6 +18,7 @@ from tracegen.blueprint.loader import EnvironmentView, LoadedBlueprint
 from tracegen import backends, languages
 from tracegen.errors import RefusedError
 from tracegen.plan import model as pm
+from tracegen.plan.migration import involved
 
 # The sampling mode the collector target adds for "the blueprint's own policies" when a mode is
 # active (collector/modes/baseline.yaml); a blueprint mode may not take its name.
@@ -259,7 +260,8 @@ def name_lengths(view: EnvironmentView) -> Iterator[Refusal]:
 def backend_endpoints(view: EnvironmentView) -> Iterator[Refusal]:
     """An endpoint the exporter would mangle, or one its backend's intake cannot take (each backend
     type states its URL shape and intake rules in tracegen/backends); `check` reports it as TG509."""
-    for name, backend in sorted(view.backends().items()):
+    # A migration's backends too, in every phase: the new one is exported to from dual-write on.
+    for name, backend in sorted({**view.backends(), **involved(view)}.items()):
         problem = backends.get(backend.type).intake_problem(backend.endpoint, backend.protocol,
                                                             backend.tls.insecure, backend.headers)
         if problem:

@@ -39,6 +39,22 @@ def _telemetry(env: pm.EnvironmentPlan) -> Telemetry:
     return Telemetry(env.name, tier.platform, urls, port)
 
 
+@dataclass(frozen=True)
+class Volume:
+    environment: str
+    spans_per_sec: float           # exported to each backend at the declared peak (the plan's model)
+    spans_per_day: float
+    gb_per_day: float
+
+
+def _volume(env: pm.EnvironmentPlan) -> Volume | None:
+    if env.sampling is None:
+        return None
+    volumes = env.sampling.volumes
+    gb = volumes.backends[0].gb_per_day if volumes.backends else 0.0
+    return Volume(env.name, volumes.exported_spans_per_sec, volumes.exported_spans_per_sec * 86400, gb)
+
+
 def _percent(value: float) -> str:
     return f"{value * 100:g} %"
 
@@ -49,6 +65,7 @@ def runbook(plan: pm.Plan, migration: MigrationPlan) -> str:
     jinja = templating.environment((("sh", encoding.shell_word), ("percent", _percent)))
     return jinja.get_template(TEMPLATE_FILE_PATH).render(
         m=migration, plan=plan, phases=phases, telemetry=[_telemetry(env) for env in envs],
+        volumes=[v for v in map(_volume, envs) if v is not None],
         gitops=any(env.gitops for env in envs), vm=any(env.vm_groups for env in envs),
         kubernetes=any(env.kubernetes_cluster for env in envs), local=any(
             t.platform == "local" for env in envs for t in env.tiers))
