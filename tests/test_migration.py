@@ -140,12 +140,8 @@ otelcol_exporter_send_failed_spans_total{exporter="otlp_grpc/tempo"} %d
 """
 
 
-class _Counters(http.server.BaseHTTPRequestHandler):
-    readings: list = []
-
-    def do_GET(self):  # noqa: N802
-        old, new, failed = self.readings.pop(0) if len(self.readings) > 1 else self.readings[0]
-        body = (PROM % (old, new, failed)).encode()
+class _Quiet(http.server.BaseHTTPRequestHandler):
+    def answer(self, body: bytes) -> None:
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -153,6 +149,14 @@ class _Counters(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+class _Counters(_Quiet):
+    readings: list = []
+
+    def do_GET(self):  # noqa: N802
+        old, new, failed = self.readings.pop(0) if len(self.readings) > 1 else self.readings[0]
+        self.answer((PROM % (old, new, failed)).encode())
 
 
 @pytest.fixture
@@ -251,3 +255,29 @@ def test_check_reports_the_new_backends_endpoint_before_it_is_exported_to(tmp_pa
         result = CliRunner().invoke(main, command)
         assert result.exit_code in (1, 2), result.output
         assert f"bp.yaml:{line}:" in result.output and "TG509" in result.output
+
+
+class _Prometheus(_Quiet):
+    queries: list = []
+
+    def do_GET(self):  # noqa: N802
+        from urllib.parse import parse_qs, urlsplit
+
+        query = parse_qs(urlsplit(self.path).query)["query"][0]
+        self.queries.append(query)
+        values = {"otlp_grpc/jaeger": 1000, "otlp_grpc/tempo": 998} if "sent_spans" in query else {}
+        self.answer(json.dumps({"status": "success", "data": {"resultType": "vector", "result": [
+            {"metric": {"exporter": e}, "value": [0, str(v)]} for e, v in values.items()]}}).encode())
+
+
+def test_verify_from_prometheus_uses_increase_over_the_window():
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Prometheus)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = CliRunner().invoke(main, ["migrate", "verify", str(JAEGER_TO_OTLP), "--prometheus",
+                                           f"http://127.0.0.1:{server.server_port}", "--format", "json"])
+    finally:
+        server.shutdown()
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["difference"] == pytest.approx(-0.002)
+    assert any("increase(" in q and "[900s]" in q and "otelcol_exporter_sent_spans" in q for q in _Prometheus.queries)
