@@ -147,3 +147,48 @@ environments:
                                                                  "prod/operator/kustomization.yaml"]
     (inst,) = _docs(artifacts, "prod/operator/instrumentation.yaml")
     assert set(inst["spec"]) >= {"java", "nodejs"} and "python" not in inst["spec"]
+
+
+def _operator_flavour(blueprint: str) -> dict:
+    data = yaml.safe_load((ROOT / "blueprints" / blueprint).read_text(encoding="utf-8"))
+    data.setdefault("topology", {})["deployment"] = "operator"
+    plan = build_plan(load_text(yaml.safe_dump(data), blueprint))
+    return {a.path: a for a in build_all(plan)}
+
+
+def test_mutual_tls_certificates_follow_the_collectors_to_the_operator():
+    from tracegen.plan import transport
+
+    artifacts = _operator_flavour("mixed-estate.yaml")
+    docs = _docs(artifacts, "prod/operator/collectors.yaml")
+    gateway = _by_kind(docs, "OpenTelemetryCollector")["otel-gateway"]["spec"]
+    assert transport.CERT_DIRECTORY in yaml.safe_dump(gateway["config"])
+    assert {"name": "certs", "mountPath": transport.CERT_DIRECTORY, "readOnly": True} in gateway["volumeMounts"]
+    assert any(v["name"] == "certs" for v in gateway["volumes"])
+    assert _by_kind(docs, "Certificate")
+
+
+def _dicts(obj):
+    if isinstance(obj, dict):
+        yield obj
+        for value in obj.values():
+            yield from _dicts(value)
+    elif isinstance(obj, list):
+        for item in obj:
+            yield from _dicts(item)
+
+
+@pytest.mark.parametrize("blueprint", ["checkout.yaml", "mixed-estate.yaml", "otel-demo.yaml"])
+def test_every_selector_selects_the_operators_pods(blueprint):
+    from tracegen.targets import kubernetes_common as kc
+
+    tracegens = [kc.selector("otel-agent"), kc.selector("otel-gateway")]
+    artifacts = _operator_flavour(blueprint)
+    paths = [p for p in artifacts if p.endswith("operator/collectors.yaml")]
+    assert paths
+    for path in paths:
+        docs = _docs(artifacts, path)
+        assert {"PodDisruptionBudget", "NetworkPolicy", "Service"} <= {d["kind"] for d in docs}
+        assert not [d for d in _dicts(docs) if d in tracegens], path       # none left selecting kustomize pods
+        policy = _by_kind(docs, "NetworkPolicy")["otel-gateway"]["spec"]
+        assert policy["podSelector"]["matchLabels"]["app.kubernetes.io/instance"].endswith(".otel-gateway")

@@ -77,3 +77,21 @@ def test_a_wrong_field_is_rejected(demo, kind, mutate, where):
     what, problems = schemas.validate_object(broken)
     assert MODULE in what
     assert any(p.startswith(where) for p in problems), problems
+
+
+@pytest.mark.parametrize("blueprint", ["checkout.yaml", "mixed-estate.yaml"])
+def test_other_estates_in_the_operator_flavour_validate(demo, blueprint):
+    """checkout (mesh, ingress, tail sampling) and mixed-estate (mutual TLS with cert-manager, gateway
+    exposure for VM agents) with topology.deployment: operator: every object valid against its schema."""
+    from tracegen.blueprint.loader import load_text
+    from tracegen.plan.builder import build_plan
+    from tracegen.targets import build_all
+
+    data = yaml.safe_load((ROOT / "blueprints" / blueprint).read_text(encoding="utf-8"))
+    data.setdefault("topology", {})["deployment"] = "operator"
+    artifacts = [a for a in build_all(build_plan(load_text(yaml.safe_dump(data), blueprint)))
+                 if "/operator/" in a.path and a.path.endswith("collectors.yaml")]
+    assert artifacts
+    for artifact in artifacts:
+        for doc in (d for d in yaml.safe_load_all(artifact.content) if d):
+            assert schemas.validate_object(doc)[1] == [], (artifact.path, doc["kind"], doc["metadata"]["name"])

@@ -291,7 +291,7 @@ def gateway_workload(env: pm.EnvironmentPlan, tier: pm.Tier, cfg: Configs) -> di
             "spec": body}
 
 
-def _gateway_services(env: pm.EnvironmentPlan, tier: pm.Tier) -> list[dict]:
+def gateway_services(env: pm.EnvironmentPlan, tier: pm.Tier) -> list[dict]:
     meta = kc.labels(pm.GATEWAY_SERVICE, "gateway", env)
     otlp = [kc.service_port("otlp-grpc", tier.ports.otlp_grpc), kc.service_port("otlp-http", tier.ports.otlp_http)]
     metrics = [kc.service_port("metrics", tier.ports.metrics)] + [
@@ -430,7 +430,7 @@ def gateways(env: pm.EnvironmentPlan, cfg: Configs) -> list[dict]:
     workload = gateway_workload(env, tier, cfg)
     return [service_account(pm.GATEWAY_SERVICE, tier.namespace, env, "gateway", False),
             *gateway_certificates(env, tier), config_map(GATEWAY_CONFIG_MAP, tier.namespace, cfg.gateway, env, "gateway"),
-            workload, *_gateway_services(env, tier), *exposure_service(env, tier), disruption_budget(env, tier),
+            workload, *gateway_services(env, tier), *exposure_service(env, tier), disruption_budget(env, tier),
             network_policy(env, tier)]
 
 

@@ -33,6 +33,7 @@ from tracegen.plan import collector_common as cc
 from tracegen.plan import collector_exporters as ex
 from tracegen.plan import model as pm
 from tracegen.plan import remote_sampling as rs
+from tracegen.plan import transport
 from tracegen.targets import kubernetes_collectors as kcol
 from tracegen.targets import kubernetes_common as kc
 from tracegen.targets.artifact import Artifact
@@ -73,21 +74,33 @@ def _args(flags: tuple[str, ...]) -> dict[str, str]:
     return dict(flag.removeprefix("--").split("=", 1) for flag in flags if flag.startswith("--") and "=" in flag)
 
 
-def _volumes(env: pm.EnvironmentPlan, config_text: str, queue: dict | None) -> tuple[list[dict], list[dict]]:
-    volumes, mounts = [], []
-    if env.persistent_queue:
-        mounts.append({"name": "queue", "mountPath": cc.QUEUE_DIRECTORY})
-        if queue is not None:
-            volumes.append({"name": "queue", **queue})
-    if ex.TLS_DIRECTORY in config_text:
-        volumes.append({"name": "tls", "secret": {"secretName": kc.TLS_SECRET_NAME, "defaultMode": 0o440}})
-        mounts.append({"name": "tls", "mountPath": ex.TLS_DIRECTORY, "readOnly": True})
-    return volumes, mounts
+def _reselect(obj, env: pm.EnvironmentPlan):
+    """`obj` with every selector of tracegen's collector pods (kc.selector) replaced by the labels the
+    Operator puts on them, so the kustomize flavour's Services, PodDisruptionBudget and NetworkPolicy
+    select the Operator's pods."""
+    if isinstance(obj, dict):
+        for name in (pm.AGENT_SERVICE, pm.GATEWAY_SERVICE):
+            if obj == kc.selector(name):
+                return selector(env, name)
+        return {key: _reselect(value, env) for key, value in obj.items()}
+    if isinstance(obj, list):
+        return [_reselect(item, env) for item in obj]
+    return obj
+
+
+def _volumes(env: pm.EnvironmentPlan, tier: pm.Tier, name: str, text: str, queue: dict | None,
+             certificate: str) -> tuple[list[dict], list[dict]]:
+    """The kustomize flavour's volumes and mounts (queue, TLS files, cert-manager certificates) without
+    its config volume: the Operator mounts the config itself."""
+    container = kc.collector_container(env, tier, name, [], text, (), node_filter=False)
+    volumes = kc.collector_volumes("", [], env, text, queue, certificate)
+    return ([v for v in volumes if v["name"] != "config"],
+            [m for m in container["volumeMounts"] if m["name"] != "config"])
 
 
 def _collector(env: pm.EnvironmentPlan, tier: pm.Tier, name: str, mode: str, config: dict, text: str,
-               secrets: tuple[str, ...], flags: tuple[str, ...], queue: dict | None) -> dict:
-    volumes, mounts = _volumes(env, text, queue)
+               secrets: tuple[str, ...], flags: tuple[str, ...], queue: dict | None, certificate: str) -> dict:
+    volumes, mounts = _volumes(env, tier, name, text, queue, certificate)
     spec: dict = {
         "mode": mode, "image": kc.image(env), "imagePullPolicy": "IfNotPresent", "config": config,
         "serviceAccount": name, "resources": kc.resources(tier),
@@ -121,7 +134,7 @@ def _agent(env: pm.EnvironmentPlan, tier: pm.Tier, cfg: kcol.Configs) -> list[di
     config = _config(cfg.agent[kcol.AGENT_KEY])
     volumes_extra: list[tuple[dict, dict]] = []
     strategies = [(key, path) for key, path in cfg.agent_paths if key != kcol.AGENT_KEY]
-    objects: list[dict] = [kcol.priority_class(env)]
+    objects: list[dict] = [kcol.priority_class(env), *kcol.agent_certificates(env, tier)]
     if strategies:
         # edge_head: the strategies files from a ConfigMap of their own, the extension pointed at them.
         source = config["extensions"]
@@ -135,17 +148,13 @@ def _agent(env: pm.EnvironmentPlan, tier: pm.Tier, cfg: kcol.Configs) -> list[di
             {"name": "strategies", "mountPath": STRATEGIES_MOUNT, "readOnly": True}))
     collector = _collector(env, tier, pm.AGENT_SERVICE, "daemonset", config, cfg.agent_text, cfg.agent_secrets,
                            env.collectors.args("agent", "kubernetes"),
-                           {"emptyDir": {"sizeLimit": f"{max(1, -(-tier.memory_mib // 512))}Gi"}})
+                           {"emptyDir": {"sizeLimit": f"{max(1, -(-tier.memory_mib // 512))}Gi"}},
+                           transport.AGENT_CERTIFICATE)
     for volume, mount in volumes_extra:
         collector["spec"]["volumes"].append(volume)
         collector["spec"]["volumeMounts"].append(mount)
-    ports = [kc.service_port("otlp-grpc", tier.ports.otlp_grpc), kc.service_port("otlp-http", tier.ports.otlp_http)]
-    if rs.extension(env, tier) is not None:
-        http, grpc = rs.ports(tier)
-        ports += [kc.service_port("sampling-http", http), kc.service_port("sampling-grpc", grpc)]
     # Node-local, as in the kustomize flavour: the SDKs, the mesh and the ingress address this name.
-    return objects + [collector, _service(env, pm.AGENT_SERVICE, pm.AGENT_SERVICE, tier.namespace, ports,
-                                          type="ClusterIP", internalTrafficPolicy="Local")]
+    return objects + [collector, _reselect(kcol.agent_service(env, tier, tier.namespace), env)]
 
 
 def _gateway(env: pm.EnvironmentPlan, tier: pm.Tier, cfg: kcol.Configs) -> list[dict]:
@@ -157,18 +166,18 @@ def _gateway(env: pm.EnvironmentPlan, tier: pm.Tier, cfg: kcol.Configs) -> list[
     stateful = env.persistent_queue
     collector = _collector(env, tier, pm.GATEWAY_SERVICE, "statefulset" if stateful else "deployment", config,
                            cfg.gateway_text, cfg.gateway_secrets, env.collectors.args("gateway", "kubernetes"),
-                           None if stateful else {"emptyDir": {}})
+                           None if stateful else {"emptyDir": {}}, transport.GATEWAY_CERTIFICATE)
     if stateful:
         size = f"{max(1, -(-tier.memory_mib * 2 // 1024))}Gi"
         collector["spec"]["volumeClaimTemplates"] = [{
             "metadata": {"name": "queue"},
             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}}]
         collector["spec"]["persistentVolumeClaimRetentionPolicy"] = {"whenDeleted": "Retain", "whenScaled": "Retain"}
-    otlp = [kc.service_port("otlp-grpc", tier.ports.otlp_grpc), kc.service_port("otlp-http", tier.ports.otlp_http)]
-    return [collector,
-            _service(env, pm.GATEWAY_SERVICE, pm.GATEWAY_SERVICE, tier.namespace, otlp, type="ClusterIP"),
-            # The agents' load-balancing exporter resolves this name to the individual gateway pods.
-            _service(env, pm.GATEWAY_HEADLESS, pm.GATEWAY_SERVICE, tier.namespace, otlp, clusterIP="None")]
+    # The kustomize flavour's Services (the resolver's headless one among them), exposure for VM agents,
+    # PodDisruptionBudget and NetworkPolicy, selecting the Operator's pods.
+    return [*kcol.gateway_certificates(env, tier), collector, *_reselect(
+        [*kcol.gateway_services(env, tier), *kcol.exposure_service(env, tier), kcol.disruption_budget(env, tier),
+         kcol.network_policy(env, tier)], env)]
 
 
 def service_accounts(env: pm.EnvironmentPlan) -> list[dict]:
