@@ -96,3 +96,23 @@ def test_kubernetes_secret_values_are_redacted_whatever_their_key():
     for tree in (changed, added):
         for fmt in ("text", "json"):
             assert "plain-looking" not in render(tree, fmt)
+
+
+def test_a_data_loss_reason_never_quotes_a_secret():
+    def env(sampler):
+        return {"otel.env": f"OTEL_TRACES_SAMPLER={sampler}\n"}
+
+    tree = diff_trees(env("parentbased_always_on"), env("Bearer ghp_abcdefghijklmnopqrst"))
+    [(_, change)] = tree.data_loss()
+    assert change.data_loss == "sampling tightened: sampler changed from parentbased_always_on to Bearer <redacted>"
+    assert "ghp_" not in render(tree, "text") + render(tree, "json")
+
+
+def test_a_credential_never_shows_in_a_path_either():
+    old = {"c.yaml": yaml.safe_dump({"api_keys": ["k-one-1111"], "tokens": {"ghp_abcdefghijklmnopqrst": 1}})}
+    new = {"c.yaml": yaml.safe_dump({"api_keys": ["k-two-2222"], "tokens": {}})}
+    tree = diff_trees(old, new)
+    assert [(c.op, c.where) for f in tree.files for c in f.changes] == [
+        ("removed", "api_keys[<redacted>]"), ("added", "api_keys[<redacted>]"), ("removed", "tokens.<redacted>")]
+    output = render(tree, "text") + render(tree, "json")
+    assert not any(s in output for s in ("k-one", "k-two", "ghp_"))

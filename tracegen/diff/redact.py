@@ -21,7 +21,9 @@ def secret_setting(key: Any) -> bool:
     if not isinstance(key, str):
         return False
     bare = key[1:-1] if key.startswith("[") and key.endswith("]") else key
-    return bare.lower() in secrets.SECRET_HEADERS or secrets.secret_key(bare)
+    # A list of them (`api_keys`, `tokens`) holds credentials as its singular does.
+    return any(name.lower() in secrets.SECRET_HEADERS or secrets.secret_key(name)
+               for name in {bare, bare.removesuffix("s")})
 
 
 def secret_text(value: str) -> bool:
@@ -37,6 +39,11 @@ def secret_at(path: tuple[str, ...]) -> bool:
     if secret_setting(path[-1]):
         return True
     if len(path) >= 2 and "/Secret/" in path[0] and path[1] in _SECRET_DATA:     # a Kubernetes Secret's values
+        return True
+    items = len(path) - 1
+    while items > 0 and path[items].startswith("["):       # an item of a credential-named list
+        items -= 1
+    if items < len(path) - 1 and secret_setting(path[items]):
         return True
     return len(path) >= 2 and path[-1] in _NAMED_VALUE_KEYS and secret_setting(path[-2])
 
@@ -75,15 +82,26 @@ _WORD = re.compile(r"\S+")
 
 
 def redact_line(line: str) -> str:
-    """One line of text with credentials replaced: references, credential-shaped words, and the
-    rest of the line after a credential-named key (over-redacting a line is the safe mistake)."""
-    if secrets.secret_value(line.strip()):
-        return REDACTED
+    """One line of text with credentials replaced: references, credential-shaped words (and the word
+    after an auth scheme: `Bearer <token>`), and the rest of the line after a credential-named key.
+    What still looks like a credential after that is redacted whole (over-redacting is the safe mistake)."""
     line = secrets.REFERENCE_ANYWHERE.sub(REDACTED, line)
-    line = _WORD.sub(lambda m: REDACTED if secrets.secret_value(m.group(0).strip("\"',;")) else m.group(0), line)
+    words = _WORD.findall(line)
+    for index, word in enumerate(words):
+        pair = f"{words[index - 1]} {word}" if index else ""
+        if secrets.secret_value(word.strip("\"',;")) or (pair and secrets.secret_value(pair)):
+            words[index] = REDACTED
+    line = _rejoin(line, words)
     for match in _KEY.finditer(line):
         if secret_setting(match.group("key")):
             rest = line[match.end():]
             if rest.strip() and rest.strip(" \"',;") != REDACTED:
-                return line[:match.end()] + (" " if rest.startswith(" ") else "") + REDACTED
-    return line
+                line = line[:match.end()] + (" " if rest.startswith(" ") else "") + REDACTED
+                break
+    return REDACTED if secrets.secret_value(line.replace(REDACTED, " ").strip()) else line
+
+
+def _rejoin(line: str, words: list[str]) -> str:
+    """`line` with its words replaced by `words`, the whitespace between them kept."""
+    pieces = iter(words)
+    return _WORD.sub(lambda _: next(pieces), line)

@@ -19,6 +19,7 @@ import re
 from typing import Any
 
 from tracegen.diff.documents import looks_like_collector
+from tracegen.diff.redact import redact_line
 
 PII_PROCESSORS = frozenset({"attributes", "transform", "redaction"})
 DROPPING_PROCESSORS = frozenset({"probabilistic_sampler", "tail_sampling", "filter"})
@@ -30,7 +31,13 @@ SAMPLER_KEYS = frozenset({"OTEL_TRACES_SAMPLER", "otel.traces.sampler", "otel-sa
 
 
 def judge(op: str, path: tuple[str, ...], old: Any, new: Any, root: int | None) -> str | None:
-    """What the change can lose, or None. `root`: where in `path` the enclosing collector config starts."""
+    """What the change can lose, or None. `root`: where in `path` the enclosing collector config starts.
+    The reason quotes names and numbers, redacted like every other value shown."""
+    found = _judge(op, path, old, new, root)
+    return redact_line(found) if found else None
+
+
+def _judge(op: str, path: tuple[str, ...], old: Any, new: Any, root: int | None) -> str | None:
     if op == "removed" and _holds_collector(old):
         return f"collector config removed{_exporters_of(old)}"
     if root is not None:

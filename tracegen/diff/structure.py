@@ -14,7 +14,7 @@ from typing import Any
 
 from tracegen.diff.documents import CollectorConfig
 from tracegen.diff.model import Change
-from tracegen.diff.redact import redact
+from tracegen.diff.redact import REDACTED, redact, secret_at, secret_text
 
 # Identity keys tried in order; the first every item carries, uniquely, on both sides wins.
 IDENTITIES: tuple[tuple[str, Callable[[Any], Any]], ...] = (
@@ -45,7 +45,7 @@ def _walk(old: Any, new: Any, path: tuple[str, ...], root: int | None, judge: Ju
         return
     if isinstance(old, dict) and isinstance(new, dict):
         for key in sorted(set(old) | set(new), key=_order):
-            _entry(old, new, key, (*path, str(key)), root, judge, out)
+            _entry(old, new, key, (*path, _shown_key(key)), root, judge, out)
         return
     if isinstance(old, list) and isinstance(new, list):
         _list(old, new, path, root, judge, out)
@@ -68,15 +68,15 @@ def _list(old: list, new: list, path: tuple[str, ...], root: int | None, judge: 
     if keyed is not None:
         before, after = keyed
         for key in sorted(set(before) | set(after), key=_order):
-            _entry(before, after, key, (*path, f"[{key}]"), root, judge, out)
+            _entry(before, after, key, (*path, f"[{_shown_key(key)}]"), root, judge, out)
         if [k for k in before if k in after] != [k for k in after if k in before]:
             _emit("reordered", path, list(before), list(after), root, judge, out)
         return
     if _scalar_set(old) and _scalar_set(new):
         for item in sorted(set(old) - set(new), key=_order):
-            _emit("removed", (*path, f"[{item}]"), item, None, root, judge, out)
+            _emit("removed", (*path, f"[{_shown_key(item, path)}]"), item, None, root, judge, out)
         for item in sorted(set(new) - set(old), key=_order):
-            _emit("added", (*path, f"[{item}]"), None, item, root, judge, out)
+            _emit("added", (*path, f"[{_shown_key(item, path)}]"), None, item, root, judge, out)
         kept_old, kept_new = [i for i in old if i in new], [i for i in new if i in old]
         if kept_old != kept_new:
             _emit("reordered", path, old, new, root, judge, out)
@@ -118,6 +118,13 @@ def _emit(op: str, path: tuple[str, ...], old: Any, new: Any, root: int | None, 
           out: list[Change]) -> None:
     risk = judge(op, path, old, new, root)
     out.append(Change(op, path, _shown(old, path, op != "added"), _shown(new, path, op != "removed"), risk))
+
+
+def _shown_key(key: Any, path: tuple[str, ...] = ()) -> str:
+    """A key or list item as a path segment: redacted when it is a credential (by its shape, or as
+    an item of a credential-named list), since paths are shown as they are."""
+    text = str(key)
+    return REDACTED if secret_at(path) or secret_text(text) else text
 
 
 def _shown(value: Any, path: tuple[str, ...], present: bool) -> Any:
