@@ -89,3 +89,18 @@ def test_provisioned_for_kubernetes_and_vms():
         assert json.loads(text) == json.loads(artifacts[f"prod/grafana/dashboards/{key}"].content)
     provider = yaml.safe_load(artifacts["prod/grafana/provisioning/tracegen.yaml"].content)
     assert provider["providers"][0]["options"]["path"] == dash.VM_PATH
+
+
+def test_validate_loads_each_dashboard_and_skips_rules_without_promtool(tmp_path):
+    import os
+    import subprocess
+    out = tmp_path / "out"
+    subprocess.run(["tracegen", "build", str(ROOT / "blueprints" / "checkout.yaml"), "-o", str(out)],
+                   capture_output=True, text=True, check=True)
+    env = {**os.environ, "PATH": str(Path(os.__file__).parent)}    # no promtool on this PATH
+    run = subprocess.run([str(Path(__import__("sys").executable)), "-m", "tracegen", "validate", str(out),
+                          "--only", "monitoring"], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    assert any(l.startswith("ok") and "prod/grafana/dashboards/red.json" in l for l in lines)
+    assert any(l.startswith("skip") and "prod/prometheus/rules.yaml" in l for l in lines)

@@ -189,3 +189,15 @@ def test_collector_checkpoint_alerts(built, tmp_path):
                  {"eval_time": "40m", "alertname": alert, "exp_alerts": []} for alert in expected]}]
     run = _promtool_test(tmp_path, built / "prod" / pr.DIRECTORY / pr.RULES_FILE, tests)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_tracegen_validate_runs_promtool_on_the_rules_and_names_a_broken_file(built, tmp_path):
+    built = Path(shutil.copytree(built, tmp_path / "copy"))     # the module's build stays intact
+    run = subprocess.run(["tracegen", "validate", str(built), "--only", "monitoring"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "ok    prod/prometheus/rules.yaml  [monitoring]" in run.stdout
+    broken = built / "prod" / pr.DIRECTORY / pr.RULES_FILE
+    broken.write_text(broken.read_text().replace("sum by (service_name) (rate(", "sum by (service_name) (rate((", 1))
+    run = subprocess.run(["tracegen", "validate", str(built), "--only", "monitoring"], capture_output=True, text=True)
+    assert run.returncode == 1
+    assert any(line.startswith("fail") and "prod/prometheus/rules.yaml" in line for line in run.stdout.splitlines())

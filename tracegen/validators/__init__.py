@@ -39,9 +39,10 @@ def read_manifest(directory: Path) -> list[dict]:
 
 
 def _validators() -> dict[str, ModuleType]:
-    from tracegen.validators import ansible, collector, kubernetes, sdk
+    from tracegen.validators import ansible, collector, kubernetes, monitoring, sdk
 
-    return {"collector": collector, "kubernetes": kubernetes, "ansible": ansible, "sdk": sdk}
+    return {"collector": collector, "kubernetes": kubernetes, "ansible": ansible, "sdk": sdk,
+            "monitoring": monitoring}
 
 
 def missing_modules(*modules: str) -> list[str]:
