@@ -103,3 +103,13 @@ def test_a_latency_threshold_between_buckets_is_a_positioned_error(tmp_path):
     line = next(i for i, l in enumerate(text.splitlines(), 1) if "latency_ms: 750" in l)
     assert run.stderr.startswith(f"{path}:{line}:") and "bucket boundary" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_team_name_with_template_braces_stays_literal():
+    assert pr.literal("core {{ $value }} team}}") == 'core {{ "{{" }} $value {{ "}}" }} team{{ "}}" }}'
+
+    def braces(data):
+        data["services"]["checkout"]["owner"]["team"] = "ops {{x}}"
+    env = _env(_plan(_checkout(braces)))
+    alert = next(a for a in _alerts(env) if a["labels"]["service_name"] == "checkout")
+    assert alert["labels"]["team"] == 'ops {{ "{{" }}x{{ "}}" }}'
