@@ -101,7 +101,7 @@ def _plan_text(doc: dict) -> str:
 @NAME
 @FORMAT
 @click.option("--diff", "show_diff", is_flag=True,
-              help="Also show what advancing one phase would change in the build (nothing is edited).")
+              help="Instead, show what advancing one phase would change in the build (nothing is edited).")
 @handle_errors
 def plan_cmd(blueprint: str, name: str | None, fmt: str, show_diff: bool) -> None:
     """Print each migration's phases, what each phase exports to, and the next command."""
