@@ -117,7 +117,7 @@ def test_sarif_is_valid_and_describes_every_rule():
         assert descriptor["fullDescription"]["text"] in " ".join(rule.__doc__.split())
         assert descriptor["shortDescription"]["text"]
         assert descriptor["help"]["markdown"].count("```yaml") == 2  # the Bad and the Good fragment
-        assert descriptor["defaultConfiguration"]["level"] == {"error": "error", "warning": "warning"}[
+        assert descriptor["defaultConfiguration"]["level"] == {"error": "error", "warning": "warning", "info": "note"}[
             rule.SEVERITY.value]
 
 
