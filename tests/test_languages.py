@@ -115,3 +115,20 @@ environments:
     paths = {a.path for a in sdk.build(plan)}
     for name in ("fraud", "ledger"):
         assert {f"sdk/{name}/pom.xml", f"sdk/{name}/run-with-otel.sh", f"prod/sdk/{name}/otel.env"} <= paths
+
+
+def test_a_service_without_a_bootstrap_gets_a_readme_naming_what_to_install():
+    from tracegen.blueprint.loader import load
+
+    plan = build_plan(load(ROOT / "blueprints" / "otel-demo.yaml"))
+    readmes = {a.service: a.content for a in sdk.build(plan) if a.path.endswith("/README.md")}
+    for service in plan.environments[0].services:
+        lang = languages.get(service.language)
+        if lang.generated:
+            continue
+        text = readmes[service.name]
+        if lang.kind == "proxy":
+            assert "envoy.tracers.opentelemetry" in text and "OTEL_EXPORTER_OTLP_ENDPOINT" in text
+        else:
+            assert lang.install in text, service.name
+            assert (lang.zero_code or "There is no zero-code option") in text

@@ -22,6 +22,7 @@ from tracegen.targets.artifact import Artifact
 from tracegen.targets.sdk import common, node, python
 from tracegen.targets.sdk import go as sdk_go
 from tracegen.targets.sdk import java as sdk_java
+from tracegen.targets.sdk import manual
 from tracegen.targets.sdk import rust as sdk_rust
 from tracegen.targets.sdk.common import ServiceCode
 
@@ -41,6 +42,6 @@ def build(plan: pm.Plan) -> list[Artifact]:
     for code in common.service_code(plan):
         # Kotlin and Scala services get the Java agent's output (languages.Language.sdk_output).
         language = LANGUAGES.get(languages.get(code.service.language).sdk_output or "")
-        if language is not None:
-            artifacts.extend(language(code))
+        # The others: a README naming what to install (targets/sdk/manual.py).
+        artifacts.extend((language or manual.files)(code))
     return artifacts
