@@ -17,6 +17,7 @@ Bad:
       tail:
         policies:
           - {name: keep-errors, type: errors}
+          - {name: keep-slow, type: latency, threshold_ms: 1000}
           - {name: everything, type: probabilistic, percentage: 100}
 
 Good:
@@ -30,6 +31,7 @@ Good:
       tail:
         policies:
           - {name: keep-errors, type: errors}
+          - {name: keep-slow, type: latency, threshold_ms: 1000}
           - {name: baseline, type: probabilistic, percentage: 5}
 """
 
