@@ -29,8 +29,6 @@ from collections import Counter
 import yaml
 
 from tracegen import languages
-from tracegen.plan import collector_common as cc
-from tracegen.plan import collector_exporters as ex
 from tracegen.plan import model as pm
 from tracegen.plan import remote_sampling as rs
 from tracegen.plan import transport
