@@ -87,6 +87,31 @@ def test_environment_view_applies_overrides_and_keeps_positions():
     assert "replicas: 2" in text[line - 1]
 
 
+@pytest.mark.parametrize("name", ["checkout", "vm-fleet", "minimal"])
+def test_environment_view_is_the_merged_blueprint_validated_whole(name):
+    """Only overridden sections are validated again per environment: the result is what validating
+    the whole merged blueprint gives."""
+    from tracegen.blueprint.model import Blueprint
+
+    loaded = load(ROOT / "blueprints" / f"{name}.yaml")
+    for env, view in loaded.environments.items():
+        overrides = loaded.raw["environments"][env].get("overrides") or {}
+        assert view.blueprint == Blueprint.model_validate(deep_merge(loaded.raw, overrides))
+
+
+def test_errors_in_two_overridden_sections_are_all_reported_and_null_restores_a_default():
+    text = MINIMAL + ("    overrides:\n      topology:\n        gateway: {replicas: 0}\n"
+                      "      sampling:\n        head: {edge_rate: 7}\n")
+    error = error_of(text)
+    messages = [error.message] + [more.message for more in error.more]
+    assert any("topology.gateway.replicas" in m for m in messages)
+    assert any("sampling.head.edge_rate" in m for m in messages)
+    loaded = load_text(MINIMAL + "    overrides:\n      sampling: null\n", "bp.yaml")
+    (view,) = loaded.environments.values()
+    assert [p.name for p in loaded.blueprint.sampling.tail.policies] == ["keep-errors", "keep-slow", "baseline"]
+    assert view.blueprint.sampling == type(view.blueprint.sampling)()   # the section's default
+
+
 def test_dangling_reference_is_a_positioned_error():
     text = MINIMAL.replace("    inbound: [http]\n", "    inbound: [http]\n    calls: [nowhere]\n")
     error = error_of(text)
@@ -298,6 +323,16 @@ def test_libyaml_path_keeps_plain_and_quoted_scalars_apart():
     assert data == expected and fast.positions == slow.positions and fast.texts == slow.texts
     assert fast.texts[("plain", 0)] == "1.10" and ("quoted", 0) not in fast.texts
     assert data["plain"][1] == 17 and data["plain"][3] == "NO" and data["quoted"][1] == "017"
+
+
+def test_a_large_document_without_aliases_is_not_taken_for_an_alias_bomb():
+    """Ten thousand services are some 200,000 values: the limit grows with the text, which aliases
+    cannot (the alias-bomb case above stays refused)."""
+    from tracegen.blueprint.source import MAX_NODES, parse_yaml
+
+    count = MAX_NODES + 10_000
+    data, _ = parse_yaml("values: [" + "1," * (count - 1) + "1]\n", "bp.yaml")
+    assert len(data["values"]) == count
 
 
 def test_libyaml_path_enforces_the_nesting_limit_itself():

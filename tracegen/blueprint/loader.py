@@ -121,10 +121,11 @@ def _message(error: dict) -> str:
     return message[len("Value error, "):] if message.startswith("Value error, ") else message
 
 
-def _schema_error(exc: ValidationError, raw: Any, source: SourceMap, where_in_file) -> BlueprintError:
+def _schema_error(errors: list, raw: Any, source: SourceMap, where_in_file) -> BlueprintError:
+    """One positioned error for pydantic's `errors` (ValidationError.errors()), the rest attached."""
     problems = []
     file = source.file
-    for error in exc.errors(include_input=False, include_url=False):
+    for error in errors:
         path, dotted = _raw_path(error["loc"], raw)
         if error["type"] == "missing":
             path = path[:-1]  # point at the mapping that lacks the key
@@ -157,7 +158,7 @@ def _validate(data: Any, source: SourceMap, where_in_file=lambda path: path) -> 
     try:
         return Blueprint.model_validate(data)
     except ValidationError as exc:
-        raise _schema_error(exc, data, source, where_in_file) from None
+        raise _schema_error(exc.errors(include_input=False, include_url=False), data, source, where_in_file) from None
 
 
 def _refuse_ambiguous_numbers(data: Any, source: SourceMap) -> None:
@@ -183,6 +184,34 @@ def _at(data: Any, path: Path) -> Any:
     return data
 
 
+def _with_overrides(blueprint: Blueprint, data: dict[str, Any], overrides: dict[str, Any], source: SourceMap,
+                    where_in_file) -> Blueprint:
+    """The blueprint as one environment sees it. Overrides touch only whole top-level sections
+    (model.OVERRIDABLE) and the Blueprint model has no validator across sections, so only the
+    sections an environment overrides are merged and validated again; the rest (the services above
+    all) are the top level's, not copied and validated once per environment."""
+    if not overrides:
+        return blueprint
+    merged = dict(data)
+    effective = blueprint.model_copy()
+    for section, value in overrides.items():
+        if value is None:
+            merged.pop(section, None)
+        else:
+            merged[section] = deep_merge(data.get(section), value)
+    errors: list = []
+    for section in overrides:
+        field = Blueprint.model_fields[section]
+        value = merged[section] if section in merged else field.get_default(call_default_factory=True)
+        try:
+            Blueprint.__pydantic_validator__.validate_assignment(effective, section, value)
+        except ValidationError as exc:
+            errors += exc.errors(include_input=False, include_url=False)
+    if errors:
+        raise _schema_error(errors, merged, source, where_in_file)
+    return effective
+
+
 def load_text(text: str, file: str) -> LoadedBlueprint:
     data, source = parse(text, file)
     if not isinstance(data, dict):
@@ -192,7 +221,6 @@ def load_text(text: str, file: str) -> LoadedBlueprint:
     loaded = LoadedBlueprint(file=file, blueprint=blueprint, source=source, raw=data)
     for name, environment in blueprint.environments.items():
         overrides = data["environments"][name].get("overrides") or {}
-        merged = deep_merge(data, overrides)
         overridden = frozenset(leaf_paths(overrides))
 
         def where_in_file(path: Path, _name=name, _over=overridden) -> Path:
@@ -200,7 +228,7 @@ def load_text(text: str, file: str) -> LoadedBlueprint:
                 return ("environments", _name, "overrides") + tuple(path)
             return tuple(path)
 
-        effective = _validate(merged, source, where_in_file)
+        effective = _with_overrides(blueprint, data, overrides, source, where_in_file)
         loaded.environments[name] = EnvironmentView(name, effective, environment.platform, overridden)
     from tracegen.blueprint.references import check_references
 

@@ -26,7 +26,10 @@ from tracegen.errors import BlueprintError
 Path = tuple[str | int, ...]
 
 MAX_DEPTH = 40       # levels of nested mappings/sequences (the schema needs about 8); YAML and HCL alike
-MAX_NODES = 200_000  # a blueprint of a thousand services is far below this; alias bombs are far above
+# Values a document may expand to: at least this, and as many as its text can hold without aliases
+# (every value takes two characters or more, `- 1`, `a: 1`, `[1,1]`), so only aliases can exceed it.
+# A blueprint of ten thousand services (~20 values each) is within; alias bombs are far above.
+MAX_NODES = 200_000
 _STR = "tag:yaml.org,2002:str"
 _INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
 _BOOL, _NULL = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"
@@ -119,9 +122,10 @@ class SourceMap:
 
 
 class _Converter:
-    def __init__(self, file: str):
+    def __init__(self, file: str, text_length: int = 0):
         self.source = SourceMap(file)
         self.count = 0
+        self.limit = max(MAX_NODES, text_length // 2)
 
     def fail(self, node: Node, message: str) -> BlueprintError:
         mark = node.start_mark
@@ -131,8 +135,8 @@ class _Converter:
         self.count += 1
         if len(path) > MAX_DEPTH:
             raise self.fail(node, f"values nest deeper than {MAX_DEPTH} levels (a recursive alias?)")
-        if self.count > MAX_NODES:
-            raise self.fail(node, f"the document expands to more than {MAX_NODES} values "
+        if self.count > self.limit:
+            raise self.fail(node, f"the document expands to more than {self.limit} values "
                                   "(an alias bomb?); tracegen refuses it")
         if path not in self.source.positions:
             self.source.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
@@ -213,7 +217,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
         mark = documents[1].start_mark
         raise BlueprintError("a blueprint is one YAML document; found more than one", file,
                              mark.line + 1, mark.column + 1)
-    converter = _Converter(file)
+    converter = _Converter(file, len(text))
     data = converter.convert(documents[0], ())
     return data, converter.source
 
@@ -223,7 +227,7 @@ def parse_yaml_documents(text: str, file: str) -> list[tuple[Any, SourceMap]]:
     as plain data with its source map, under the same limits and redaction as `parse_yaml`."""
     result = []
     for document in _compose_all(text, file):
-        converter = _Converter(file)
+        converter = _Converter(file, len(text))
         result.append((converter.convert(document, ()), converter.source))
     return result
 
