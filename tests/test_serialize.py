@@ -92,3 +92,21 @@ _documents = st.recursive(_scalars, lambda inner: st.one_of(st.lists(inner, max_
 @settings(max_examples=400, deadline=None, derandomize=True, database=None)
 def test_any_document_serialises_as_the_python_emitter_would(document, sort_keys):
     assert serialize.to_yaml(document, sort_keys=sort_keys) == python_yaml(document, sort_keys)
+
+
+class _StockDumper(yaml.SafeDumper):
+    """PyYAML's own representer with tracegen's string style and no aliases."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
+
+
+_StockDumper.add_representer(str, serialize._str)
+
+
+@given(_documents, st.booleans())
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+def test_the_plain_type_short_cut_represents_what_pyyaml_would(document, sort_keys):
+    stock = yaml.dump(document, Dumper=_StockDumper, sort_keys=sort_keys, default_flow_style=False,
+                      allow_unicode=True, width=120)
+    assert python_yaml(document, sort_keys) == stock

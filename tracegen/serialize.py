@@ -12,11 +12,26 @@ import yaml
 from tracegen import encoding
 
 
+_STR_TAG, _MAP_TAG, _SEQ_TAG = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+
+
 class _NoAliases:
-    """Block style, no aliases, multi-line strings as literal blocks."""
+    """Block style, no aliases, multi-line strings as literal blocks. The plain types our data is
+    made of (str, dict, list) are represented without PyYAML's generic dispatch, building the same
+    nodes (tests/test_serialize.py); anything else takes it."""
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
+
+    def represent_data(self, data: Any) -> yaml.Node:
+        kind = type(data)
+        if kind is str:
+            return yaml.ScalarNode(_STR_TAG, data, style="|" if "\n" in data else self.default_style)
+        if kind is dict:
+            return self.represent_mapping(_MAP_TAG, data)
+        if kind is list:
+            return self.represent_sequence(_SEQ_TAG, data)
+        return super().represent_data(data)
 
 
 class _Dumper(_NoAliases, yaml.SafeDumper):
