@@ -237,6 +237,8 @@ def main() -> None:
                         help="where to build and copy (the disk being measured); a temporary directory by default")
     args = parser.parse_args()
     rows = []
+    # Wall times are only as good as the machine is quiet: say how busy it was.
+    print("load average (1, 5, 15 min) at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()), flush=True)
     print("\n".join(header()), flush=True)
     with tempfile.TemporaryDirectory(prefix="tracegen-bench-", dir=args.dir) as work:
         sizes = sorted(args.services)
@@ -246,6 +248,7 @@ def main() -> None:
             rows.append(measure(services, repeat, Path(work), fsync))
             print(line(rows[-1]), flush=True)
     print(report(rows))
+    print("load average (1, 5, 15 min) at end: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":
