@@ -95,8 +95,8 @@ def workdirs(build, node_modules):
 
 def _app(work: Path, port: int, **env: str) -> support.App:
     return support.App(["node", "--require", "./tracing.js", "app.js"], work,
-                       support.clean_env(**support.otel_env(work / "otel.env"), PORT=str(port), **env), port,
-                       work / f"app-{port}.log")
+                       support.clean_env(**{**support.otel_env(work / "otel.env"), "PORT": str(port), **env}),
+                       port, work / f"app-{port}.log")
 
 
 def test_engines_admit_this_node_and_every_file_passes_node_check(build, node_modules):

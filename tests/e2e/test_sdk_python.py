@@ -94,7 +94,7 @@ def workdirs(build):
 def _app(python: Path, work: Path, port: int, **env: str) -> support.App:
     values = support.otel_env(work / "otel.env")
     return support.App([str(python), "app.py"], work,
-                       support.clean_env(**values, PORT=str(port), PYTHONUNBUFFERED="1", **env), port,
+                       support.clean_env(**{**values, "PORT": str(port), "PYTHONUNBUFFERED": "1", **env}), port,
                        work / f"app-{port}.log")
 
 

@@ -58,8 +58,8 @@ def services(sdk: Path, settings: Path, work: Path, ports: dict[str, int], modul
         return target
 
     def env(service: str, **extra: str) -> dict[str, str]:
-        return support.clean_env(**support.otel_env(settings / service / "otel.env"), PORT=str(ports[service]),
-                                 **extra)
+        return support.clean_env(**{**support.otel_env(settings / service / "otel.env"), "PORT": str(ports[service]),
+                                    **extra})
 
     url = {name: f"http://{HOST}:{port}" for name, port in ports.items()}
     return [
