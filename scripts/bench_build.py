@@ -76,6 +76,12 @@ def synthetic(services: int) -> str:
         # gateway is an edge, so a trace stays checkout-sized (spans per trace, tail buffer).
         service["peak_rps"] = service["peak_rps"] * len(template) / services
         service["span_attributes"] = [a for a in service.get("span_attributes", []) if a != "order.id"]
+        # Each copy of the five is its own small estate: its topics are its own, as real estates'
+        # are (one topic with every copy as producer made alert text grow with services squared).
+        group = index // len(template)
+        for direction in ("produces", "consumes"):
+            for topic in service.get("messaging", {}).get(direction, []):
+                topic["topic"] = f"{topic['topic']}-{group}"
         data["services"][f"svc-{index:05d}"] = service
     data["environments"]["dev"] = copy.deepcopy(data["environments"]["staging"])
     for backend in data["backends"].values():
