@@ -47,7 +47,10 @@ SSHD = "/usr/sbin/sshd"
 
 def missing_tools() -> list[str]:
     tools = ["ip", "unshare", "nsenter", "ssh", "ssh-keygen", SSHD, "start-stop-daemon", "setpriv", "sudo"]
-    return [t for t in tools if not shutil.which(t) and not Path(t).is_file()]
+    # The hosts run start-stop-daemon over ssh, where root's PATH has the sbin directories; a test
+    # process may be started with a PATH without them.
+    search = os.pathsep.join([os.environ.get("PATH", os.defpath), "/usr/sbin", "/sbin"])
+    return [t for t in tools if not shutil.which(t, path=search) and not Path(t).is_file()]
 
 
 def _run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
