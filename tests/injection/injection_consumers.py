@@ -137,8 +137,58 @@ def resource_attributes(text: str) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------ views of whole files
+# ------------------------------------------------------------------ Prometheus alert templating
+TEMPLATE = "\x00TEMPLATE:"
+_GO_STRING = re.compile(r'^"((?:[^"\\\n]|\\.)*)"$|^`([^`]*)`$', re.S)
+
+
+def _action_end(text: str, i: int) -> int:
+    """Where the action opened before `i` closes (text/template's lexer: quoted strings, raw strings
+    and character constants inside an action may hold `}}`)."""
+    while i < len(text):
+        if text.startswith("}}", i):
+            return i
+        quote = text[i]
+        if quote in "\"'`":
+            i += 1
+            while i < len(text) and text[i] != quote:
+                i += 2 if text[i] == "\\" and quote != "`" else 1
+        i += 1
+    raise AssertionError("unclosed action: Prometheus refuses the template")
+
+
+def alert_template(text: str) -> str:
+    """What Prometheus prints for an alert's label or annotation (Go text/template): text outside
+    `{{ }}` as written, an action that is one string constant as that string, any other action
+    marked (it runs: `$labels`, functions, queries); trim markers (`{{- `, ` -}}`) marked."""
+    out, i = [], 0
+    while (start := text.find("{{", i)) >= 0:
+        out.append(text[i:start])
+        end = _action_end(text, start + 2)
+        action, i = text[start + 2:end], end + 2
+        constant = _GO_STRING.match(action.strip())
+        if action.startswith("- ") or action.endswith(" -") or constant is None:
+            out.append(TEMPLATE + action)
+        else:
+            out.append(constant.group(2) if constant.group(2) is not None else json.loads('"' + constant.group(1) + '"'))
+    return "".join(out) + text[i:]
+
+
+def _templated(rule: dict) -> dict:
+    """An alerting rule with its labels and annotations as Prometheus renders them."""
+    return {key: ({k: alert_template(v) if isinstance(v, str) else v for k, v in value.items()}
+                  if key in ("labels", "annotations") and isinstance(value, dict) else value)
+            for key, value in rule.items()}
+
+
 def _walk(data, collector: bool, ansible: bool, jinja_payload: bool, payload: str, embedded: bool = False):
     if isinstance(data, dict):
+        if isinstance(data.get("alert"), str):
+            data = _templated(data)
+        if data.get("kind") == "OpenTelemetryCollector" and isinstance(data.get("spec", {}).get("config"), dict):
+            # The Operator hands spec.config to the collector, which resolves it (nothing else in it).
+            spec = {**data["spec"], "config": _walk(data["spec"]["config"], True, ansible, jinja_payload, payload)}
+            data = {**data, "spec": spec}
         out = {}
         for key, value in data.items():
             if key in RESOURCE_KEYS and isinstance(value, str):
@@ -387,3 +437,111 @@ def unsafe_in(text: str) -> list[str]:
     return unsafe_characters(text, "\n\t")
 
 
+
+
+# ------------------------------------------------------------------ Grafana dashboards
+_GRAFANA_VARIABLE = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_]\w*|\[\[[^\]]*\]\]")
+
+
+def _interpolated(data):
+    if isinstance(data, dict):
+        return {key: _interpolated(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_interpolated(item) for item in data]
+    if isinstance(data, str):
+        return _GRAFANA_VARIABLE.sub(lambda m: "\x00VARIABLE:" + m.group(0), data)
+    return data
+
+
+def grafana_view(text: str):
+    """A dashboard as Grafana reads it: JSON whose strings (titles, queries, legends) interpolate
+    `$var`, `${var}`, `${var:format}` and `[[var]]` (Grafana has no escape for them), marked."""
+    return _interpolated(json.loads(text))
+
+
+# ------------------------------------------------------------------ Rust source
+_RUST_ESCAPE = re.compile(r"""\\(?:[nrt\\0'"]|x[0-7][0-9A-Fa-f]|u\{[0-9A-Fa-f]{1,6}\}|\n\s*)""")
+
+
+def rust_string_value(literal: str) -> str:
+    """A Rust string literal ("...", the Reference's escapes) as rustc reads it."""
+    assert literal.startswith('"') and literal.endswith('"'), literal
+    body, out, i = literal[1:-1], [], 0
+    while i < len(body):
+        if body[i] == "\\":
+            match = _RUST_ESCAPE.match(body, i)
+            assert match, f"bad escape at {body[i:i + 8]!r}"
+            esc = match.group(0)
+            if esc[1] == "u":
+                code = int(esc[3:-1], 16)
+                assert code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF, esc
+                out.append(chr(code))
+            elif esc[1] == "x":
+                out.append(chr(int(esc[2:], 16)))
+            elif esc[1] == "\n":
+                pass
+            else:
+                out.append({"n": "\n", "r": "\r", "t": "\t", "0": "\0"}.get(esc[1], esc[1]))
+            i = match.end()
+        else:
+            assert body[i] != '"', "unescaped quote"
+            out.append(body[i])
+            i += 1
+    return "".join(out)
+
+
+def rust_strings_check(text: str) -> list[str]:
+    """Lex Rust source far enough to find every string literal (comments, raw strings, char
+    literals and lifetimes skipped) and read each one; an unterminated literal or comment fails."""
+    values, i, n = [], 0, len(text)
+    while i < n:
+        if text.startswith("//", i):
+            i = text.find("\n", i)
+            i = n if i < 0 else i
+        elif text.startswith("/*", i):
+            depth, i = 1, i + 2
+            while depth:
+                assert i < n, "unterminated block comment"
+                if text.startswith("/*", i):
+                    depth, i = depth + 1, i + 2
+                elif text.startswith("*/", i):
+                    depth, i = depth - 1, i + 2
+                else:
+                    i += 1
+        elif raw := re.match(r'b?r(#*)"', text[i:i + 300]):
+            end = text.find('"' + raw.group(1), i + raw.end())
+            assert end >= 0, "unterminated raw string"
+            i = end + 1 + len(raw.group(1))
+        elif text[i] == '"' and not text[i - 1:i].isalnum():
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            assert j < n, "unterminated string"
+            values.append(rust_string_value(text[i:j + 1]))
+            i = j + 1
+        elif text[i] == "'":
+            char = re.match(r"'(?:[^\\'\n]|\\(?:[nrt\\0'\"]|x[0-7][0-9A-Fa-f]|u\{[0-9A-Fa-f]{1,6}\}))'", text[i:])
+            i += char.end() if char else 1   # else a lifetime or label
+        else:
+            i += 1
+    return values
+
+
+def rustc_eval(rustc: str, literals: list[str], work: Path) -> list[str]:
+    """Compile the literals with rustc and print them as JSON: the Rust compiler's reading of each."""
+    work.mkdir(parents=True, exist_ok=True)
+    source = ("const LITS: &[&str] = &[\n" + "".join(f"    {lit},\n" for lit in literals) + "];\n"
+              "fn main() {\n    let mut out = String::from(\"[\");\n"
+              "    for (i, s) in LITS.iter().enumerate() {\n"
+              "        if i > 0 { out.push(','); }\n        out.push('\"');\n"
+              "        for c in s.chars() { match c { '\"' => out.push_str(\"\\\\\\\"\"), '\\\\' => out.push_str(\"\\\\\\\\\"),\n"
+              "            c if (c as u32) < 0x20 || (c as u32) > 0x7e => { let mut b = [0u16; 2];\n"
+              "                for u in c.encode_utf16(&mut b) { out.push_str(&format!(\"\\\\u{:04x}\", u)); } }\n"
+              "            c => out.push(c) } }\n        out.push('\"');\n    }\n"
+              "    out.push(']');\n    print!(\"{}\", out);\n}\n")
+    (work / "lits.rs").write_text(source)
+    compiled = run([rustc, "--edition", "2021", "-o", str(work / "lits"), str(work / "lits.rs")])
+    assert compiled.returncode == 0, compiled.stderr
+    result = run([str(work / "lits")])
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)

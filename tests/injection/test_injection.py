@@ -14,6 +14,7 @@ import copy
 import functools
 import json
 import subprocess
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,7 +156,7 @@ def encoded_forms(value: str) -> list[str]:
     """How tracegen writes `value` into source code and comments (one encoder per language)."""
     forms = [encoding.js_string(value), encoding.java_string(value), encoding.comment(value),
              encoding.properties_value(value)]
-    for encode in (encoding.go_string, encoding.python_string):
+    for encode in (encoding.go_string, encoding.python_string, encoding.rust_string):
         try:
             forms.append(encode(value))
         except ValueError:
@@ -169,7 +170,9 @@ def view(path: str, text: str, value: str):
     if suffix in (".yaml", ".yml"):
         return consumers.yaml_view(path, text, value)
     if suffix == ".json":
-        return json.loads(text)
+        return consumers.grafana_view(text) if "/grafana/" in path else json.loads(text)
+    if suffix == ".toml":
+        return tomllib.loads(text)
     if suffix == ".xml":
         return consumers.xml_view(text)
     if suffix == ".env":
@@ -178,6 +181,8 @@ def view(path: str, text: str, value: str):
         return consumers.properties(text)
     if suffix == ".py":
         consumers.python_check(text)
+    if suffix == ".rs":
+        consumers.rust_strings_check(text)
     # Source code and other text: the only difference may be the encoded value itself.
     for form in encoded_forms(value):
         text = text.replace(form, "\x00VALUE\x00")
@@ -278,6 +283,20 @@ def test_literals_read_back_by_each_compiler(tmp_path):
     assert consumers.go_eval([encoding.go_string(v) for v in go_values], tmp_path / "go") == go_values
 
 
+def test_rust_literals_read_back_by_the_rust_reference_rules():
+    values = list(PAYLOADS.values())
+    assert [consumers.rust_string_value(encoding.rust_string(v)) for v in values] == values
+
+
+@pytest.mark.e2e
+def test_rust_literals_read_back_by_rustc(tmp_path):
+    from tracegen.toolchain import rust   # finds cargo (PATH or ~/.cargo/bin) as the Rust SDK e2e does
+
+    rustc = str(Path(rust.cargo()).with_name("rustc"))
+    values = list(PAYLOADS.values())
+    assert consumers.rustc_eval(rustc, [encoding.rust_string(v) for v in values], tmp_path) == values
+
+
 @pytest.mark.e2e
 def test_generated_files_parse_with_their_own_tools(data_builds, tmp_path):
     for tool in ("node", "javac", "java", "gofmt", "sh"):
@@ -314,6 +333,23 @@ def test_generated_files_parse_with_their_own_tools(data_builds, tmp_path):
     for (name, text), shell in zip(expected_envs, consumers.sh_env(envs)):
         assert shell == consumers.systemd_env(text), name
         assert PAYLOADS[name] in consumers.resource_attributes(shell["OTEL_RESOURCE_ATTRIBUTES"]).values(), name
+
+
+@pytest.mark.e2e
+def test_promtool_reads_every_rule_file_with_blueprint_text(data_builds, tmp_path):
+    """promtool check rules parses each alert's label and annotation templates: owner text that
+    reaches them (the team label) never makes a rule file Prometheus refuses."""
+    if not consumers.have("promtool"):
+        pytest.skip("needs promtool (tests/e2e/test_prometheus_rules_e2e.py: Debian's prometheus package)")
+    baseline = data_builds[PLACEHOLDER]
+    files = []
+    for name, built in data_builds.items():
+        if name != PLACEHOLDER and built.files:
+            files += _materialise(tmp_path, name, built, [p for p in _changed(baseline, built, ("rules.yaml",))
+                                                          if "/prometheus/" in p])
+    assert files   # the corpus reaches the rule files (owner teams of services with an SLO)
+    result = consumers.run(["promtool", "check", "rules", *map(str, files)])
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 COLLECTOR_PAYLOADS = ("collector_env", "collector_file", "declarative_env", "dollar_dollar", "double_quote",
