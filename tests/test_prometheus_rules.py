@@ -113,3 +113,18 @@ def test_a_team_name_with_template_braces_stays_literal():
     env = _env(_plan(_checkout(braces)))
     alert = next(a for a in _alerts(env) if a["labels"]["service_name"] == "checkout")
     assert alert["labels"]["team"] == 'ops {{ "{{" }}x{{ "}}" }}'
+
+
+def test_a_propagation_alert_names_a_few_callers_not_every_producer():
+    def many_producers(data):
+        for n in range(20):
+            data["services"][f"producer-{n:02d}"] = {
+                "version": "1.0.0", "language": "go", "messaging": {"produces": [{"system": "kafka", "topic": "fan-in"}]}}
+        data["services"]["payments"].setdefault("messaging", {}).setdefault("consumes", []).append(
+            {"system": "kafka", "topic": "fan-in"})
+    env = _env(_plan(_checkout(many_producers)))
+    alert = next(a for a in _alerts(env) if a["alert"] == "TracegenPropagationBroken"
+                 and a["labels"]["service_name"] == "payments")
+    text = alert["annotations"]["description"]
+    assert f"and {21 - pr.NAMED_CALLERS} more" in text          # checkout plus 20 producers
+    assert "producer-00 -> payments" in text and "producer-19" not in text

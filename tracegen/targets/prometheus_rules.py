@@ -196,13 +196,23 @@ def _propagation(env: pm.EnvironmentPlan) -> tuple[list[dict], list[dict]]:
             "annotations": {
                 "summary": f"Trace context is lost on calls into {service.name}",
                 "description": (f"{{{{ $value | humanizePercentage }}}} of the requests {service.name} served "
-                                f"started a new trace, though only {', '.join(upstream)} call it: propagation "
+                                f"started a new trace, though only {_some(upstream)} call it: propagation "
                                 f"success is below {target:.4g}. Check the hops "
-                                f"{', '.join(f'{u} -> {service.name}' for u in upstream)} (propagators, a proxy "
+                                f"{_some([f'{u} -> {service.name}' for u in upstream])} (propagators, a proxy "
                                 "stripping traceparent, a client without instrumentation)."),
             },
         })
     return records, alerts
+
+
+NAMED_CALLERS = 8    # an alert names this many callers at most: its text stays small with many producers
+
+
+def _some(names: list[str]) -> str:
+    """The first callers (or hops) by name and how many more, so an alert's size does not grow with
+    the estate (a topic with thousands of producers made the rule file quadratic in services)."""
+    shown = ", ".join(names[:NAMED_CALLERS])
+    return shown if len(names) <= NAMED_CALLERS else f"{shown} and {len(names) - NAMED_CALLERS} more"
 
 
 # --------------------------------------------------------------------------- collector health
