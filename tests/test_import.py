@@ -254,3 +254,49 @@ def test_tracegen_diff_of_original_and_built_gateway_shows_only_deliberate_chang
         # PII is removed at the agents, before spans leave the node
         ("removed", "processors.attributes/pii"), ("removed", "processors.redaction/cards"),
     }
+
+
+DEMO = [FIXTURES / "otel-demo" / "otelcol-config.yml", FIXTURES / "otel-demo" / "otelcol-config-observability.yml"]
+
+
+def test_the_opentelemetry_demos_layered_configs_import(tmp_path):
+    """The demo's real collector config, in its two layers (the second adds the Jaeger exporter and
+    repeats the pipelines' exporters): Jaeger becomes the backend, span metrics stay, the OTTL PII
+    statements become standards.pii, and every metrics/logs receiver is commented, not dropped silently."""
+    blueprint = imported(tmp_path, *DEMO)
+    data = yaml.safe_load(blueprint.read_text())
+    text = blueprint.read_text()
+    assert data["backends"] == {"jaeger": {"type": "jaeger", "endpoint": "jaeger:4317", "tls": {"insecure": True}}}
+    assert data["topology"]["derived_metrics"] == {"span_metrics": True}
+    assert data["standards"]["pii"] == [{"key": "demo.payment.card_cvv", "action": "delete"},
+                                        {"key": "user.email", "action": "hash"}]
+    assert "user.email is hashed in place (tracegen keeps the key; the original wrote the hash to user.hash)" in text
+    assert "transform/redact_sensitive_data statement 4 is not a PII rule" in text      # replace_pattern: a mask
+    for receiver in ("docker_stats", "host_metrics", "postgresql", "redis", "nginx"):
+        assert f"receiver {receiver} ({receiver})" in text
+    # Jaeger over plaintext: check refuses it (TG504), as the comment on it says; once TLS is given,
+    # the draft checks and builds, and the gateway deletes/hashes what the demo's transform did.
+    checked = run("check", str(blueprint))
+    assert checked.returncode == 1 and "TG504" in checked.stdout and checked.stdout.count(" error ") == 1
+    data["backends"]["jaeger"]["tls"] = {"ca_file": "/etc/otelcol/tls/ca.crt"}
+    blueprint.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert run("check", str(blueprint)).returncode == 0
+    after = built_components(tmp_path, blueprint)
+    assert {("exporters", "otlp_grpc"), ("connectors", "span_metrics")} <= after
+
+
+def test_ottl_statements_map_only_their_exact_shapes():
+    from tracegen.importer import Draft
+    from tracegen.importer.privacy import transform
+
+    draft = Draft()
+    transform(draft, "transform/x", {"trace_statements": [
+        {"context": "span", "statements": [
+            'delete_key(attributes, "a.b") where attributes["a.b"] != nil',
+            'delete_key(attributes, "x") where true\ndelete_key(resource.attributes, "y")',
+            'delete_key(resource.attributes, "host.name")',
+            'set(attributes["h"], SHA256(attributes["c.d"]))', 'delete_key(attributes, "c.d")']},
+        {"context": "resource", "statements": ['delete_key(attributes, "r")']}]})
+    assert draft.data["standards"]["pii"] == [{"key": "a.b", "action": "delete"}, {"key": "c.d", "action": "hash"}]
+    notes = [text for _, text in draft.notes]
+    assert sum("is not a PII rule" in n for n in notes) == 2     # the multi-line one and resource.attributes

@@ -68,3 +68,25 @@ def test_imported_blueprints_build_configs_the_collector_accepts(tmp_path, otelc
     for path in configs:
         checked = validate_config(otelcol, [out / path], env=RUNTIME_ENV)
         assert checked.ok, f"{path}:\n{checked.output}"
+
+
+def test_the_opentelemetry_demos_config_imports_into_configs_the_collector_accepts(tmp_path, otelcol):
+    """The demo's real two-layer config: import, give the Jaeger exporter the TLS `check` asks for (TG504),
+    build, and the real collector accepts every config built."""
+    demo = FIXTURES / "otel-demo"
+    blueprint = tmp_path / "imported.yaml"
+    result = run("import", str(demo / "otelcol-config.yml"), str(demo / "otelcol-config-observability.yml"),
+                 "-o", str(blueprint))
+    assert result.returncode == 0, result.stderr
+    data = yaml.safe_load(blueprint.read_text())
+    data["backends"]["jaeger"]["tls"] = {"ca_file": "/etc/otelcol/tls/ca.crt"}
+    blueprint.write_text(yaml.safe_dump(data, sort_keys=False))
+    out = tmp_path / "out"
+    result = run("build", str(blueprint), "-o", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    manifest = yaml.safe_load((out / "tracegen-manifest.json").read_text())
+    configs = [e["path"] for e in manifest["artifacts"] if e["kind"] == "collector-config"]
+    assert configs
+    for path in configs:
+        checked = validate_config(otelcol, [out / path], env=RUNTIME_ENV)
+        assert checked.ok, f"{path}:\n{checked.output}"

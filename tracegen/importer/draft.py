@@ -62,6 +62,8 @@ def _config(draft: Draft, config: CollectorConfig, taken: set[str]) -> None:
             privacy.attributes(draft, component_id, settings)
         elif type_name == "redaction":
             privacy.redaction(draft, component_id, settings)
+        elif type_name == "transform" and settings.get("trace_statements"):
+            privacy.transform(draft, component_id, settings)
         elif type_name in PROCESSORS_HANDLED:
             draft.note(f"processor {component_id}: {PROCESSORS_HANDLED[type_name]}")
         else:
