@@ -8,7 +8,7 @@ an error elsewhere in tracegen subclasses one of these categories, never Tracege
 
 from __future__ import annotations
 
-from tracegen.encoding.text import terminal_safe
+from tracegen.encoding.text import terminal_line, terminal_safe
 
 
 class TracegenError(Exception):
@@ -41,7 +41,7 @@ class BlueprintError(TracegenError):
 
 
 def where(file: str | None, line: int | None, column: int | None) -> str:
-    text = terminal_safe(file or "<blueprint>")
+    text = terminal_line(file or "<blueprint>")
     if line is not None:
         text += f":{line}"
         if column is not None:

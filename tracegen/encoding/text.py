@@ -47,3 +47,9 @@ def terminal_safe(text: str) -> str:
         else:
             out.append(f"\\U{ord(char):08x}")
     return "".join(out)
+
+
+def terminal_line(text: str) -> str:
+    """`text` as one line of a report (`file:line:col: ...`): terminal_safe, and a line feed shown as
+    `\\x0a` too, so a file name or a quoted config key cannot forge a line of its own."""
+    return terminal_safe(text).replace("\n", "\\x0a")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from tracegen.encoding.text import terminal_line
 from tracegen.errors import where
 
 
@@ -43,4 +44,4 @@ class Finding:
     def text(self) -> str:
         scope = f" [{self.environment}]" if self.environment else ""
         return (f"{where(self.file, self.line, self.column)}: {self.severity.value} {self.code} "
-                f"{self.message}{scope}")
+                f"{terminal_line(self.message)}{scope}")
