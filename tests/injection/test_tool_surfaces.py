@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -190,3 +191,23 @@ def test_runbook_commands_quote_the_blueprint_file_for_the_shell(tmp_path, sourc
             words = shlex.split(line, comments=True)
             if words[:2] == ["tracegen", "migrate"]:
                 assert words[3] == source and words[4] == "--migration", words
+
+
+# ------------------------------------------------------------------ tracegen diff
+def test_diff_shows_hostile_keys_on_one_line_and_no_secret(tmp_path):
+    old, new = tmp_path / "old", tmp_path / "new"
+    built = CliRunner().invoke(main, ["build", str(HERE.parents[1] / "blueprints" / "minimal.yaml"), "-o", str(old)])
+    assert built.exit_code == 0, built.output
+    shutil.copytree(old, new)
+    gateway = next(new.glob("*/collector/gateway.yaml"))
+    config = yaml.safe_load(gateway.read_text())
+    key = f"otlp_http/{FORGED}\x1b[2J"
+    config["exporters"][key] = {"endpoint": "https://y\x1b[31m",
+                                "headers": {"authorization": f"Bearer {SECRETS[1]}", "x-api-key": SECRETS[0]}}
+    gateway.write_text(yaml.safe_dump(config))
+    result = CliRunner().invoke(main, ["diff", str(old), str(new)], color=True)
+    assert result.exit_code in (0, 1), result.output
+    assert "\x1b" not in result.output and not consumers.unsafe_in(result.output)
+    assert not any(secret in result.output for secret in SECRETS)
+    assert not any(line.startswith("forged.yaml") for line in result.output.splitlines()), result.output
+    assert "\\x0aforged.yaml:1:1: error TL999" in result.output

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from tracegen.diff.model import Change, FileDiff, TreeDiff
-from tracegen.encoding.text import terminal_safe
+from tracegen.encoding.text import terminal_line, terminal_safe
 
 FORMATS = ("text", "json")
 SYMBOLS = {"added": "+", "changed": "~", "removed": "-", "reordered": "~"}
@@ -63,7 +63,8 @@ def _text(tree: TreeDiff) -> str:
     losses = tree.data_loss()
     if losses:
         lines.append(f"! {len(losses)} change(s) can lose data:")
-        lines += [f"!   {f.path}: {c.where or '(whole file)'}: {c.data_loss}" for f, c in losses]
+        lines += [f"!   {terminal_line(f.path)}: {terminal_line(c.where or '(whole file)')}: {c.data_loss}"
+                  for f, c in losses]
     lines.append(f"Diff: {totals['added']} to add, {totals['changed']} to change, {totals['removed']} to remove.")
     return "\n".join(lines) + "\n"
 
@@ -71,13 +72,13 @@ def _text(tree: TreeDiff) -> str:
 def _file_text(diff: FileDiff) -> list[str]:
     about = ", ".join(x for x in (diff.kind, diff.environment and f"env {diff.environment}",
                                   diff.service and f"service {diff.service}") if x)
-    lines = [f"{SYMBOLS[diff.status]} {diff.path} ({about})"]
+    lines = [f"{SYMBOLS[diff.status]} {terminal_line(diff.path)} ({about})"]
     group = None
     for change in diff.changes:
         if diff.objects and len(change.path) > 1:
             if change.path[0] != group:
                 group = change.path[0]
-                lines.append(f"    {group}")
+                lines.append(f"    {terminal_line(str(group))}")
             lines += _change_text(Change(change.op, change.path[1:], change.old, change.new, change.data_loss),
                                   indent="  ")
             continue
@@ -90,7 +91,7 @@ def _file_text(diff: FileDiff) -> list[str]:
 
 def _change_text(change: Change, whole: str = "(whole file)", indent: str = "") -> list[str]:
     lead = f"  {'!' if change.data_loss else ' '} {indent}"
-    where = change.where or whole
+    where = terminal_line(change.where or whole)   # a path is one line: a key's line feed cannot forge one
     flag = [f"{lead}  data loss: {change.data_loss}"] if change.data_loss else []
     if change.op == "changed" and _multiline(change.old) and _multiline(change.new):
         hunks = list(difflib.unified_diff(change.old.split("\n"), change.new.split("\n"), n=2, lineterm=""))[2:]
