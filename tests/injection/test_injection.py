@@ -254,6 +254,26 @@ def test_either_refused_or_data(fld, tmp_path):
             assert differences(baseline, outcome, payload) == [], name
 
 
+OPERATOR_SAMPLE = ("double_quote", "collector_env", "dollar_dollar", "jinja", "yaml_indicator", "non_bmp")
+
+
+@pytest.mark.parametrize("name", OPERATOR_SAMPLE)
+def test_text_fields_come_back_as_data_with_the_operator(name, tmp_path):
+    """The Operator flavour (topology.deployment operator: OpenTelemetryCollector resources, the
+    gateway exposure's Service; sdk.mode operator: an Instrumentation per environment, inject
+    annotations) on a sample of the payloads: the full corpus covers the kustomize flavour."""
+    def build(value: str) -> Outcome:
+        data = blueprint([(f, data_value(f, value)) for f in DATA_FIELDS])
+        data["sdk"] = {"mode": "operator"}
+        data["topology"]["deployment"] = "operator"
+        return attempt(write(tmp_path, data))
+    baseline, built = build(PLACEHOLDER), build(PAYLOADS[name])
+    assert {"mixed/operator/instrumentation.yaml", "mixed/operator/collectors.yaml"} <= set(baseline.files)
+    assert PLACEHOLDER in baseline.files["mixed/operator/collectors.yaml"]   # header value, annotation
+    assert built.files, built.error or built.blocking
+    assert differences(baseline, built, PAYLOADS[name]) == []
+
+
 # ------------------------------------------------------------------ the real consumers (e2e)
 def _changed(baseline: Outcome, built: Outcome, suffixes: tuple[str, ...]) -> list[str]:
     return [p for p, text in built.files.items() if p.endswith(suffixes) and baseline.files.get(p) != text]
