@@ -11,6 +11,7 @@ import yaml
 
 from tracegen.blueprint.loader import load_text
 from tracegen.plan.builder import build_plan
+from tracegen.encoding import prometheus_template_text
 from tracegen.targets import prometheus_rules as pr
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,7 +107,7 @@ def test_a_latency_threshold_between_buckets_is_a_positioned_error(tmp_path):
 
 
 def test_a_team_name_with_template_braces_stays_literal():
-    assert pr.literal("core {{ $value }} team}}") == 'core {{ "{{" }} $value {{ "}}" }} team{{ "}}" }}'
+    assert prometheus_template_text("core {{ $value }} team}}") == 'core {{ "{{" }} $value {{ "}}" }} team{{ "}}" }}'
 
     def braces(data):
         data["services"]["checkout"]["owner"]["team"] = "ops {{x}}"

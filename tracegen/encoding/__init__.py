@@ -8,7 +8,8 @@ through comes back from the consumer as the same data and never as code.
 - `text`: what counts as an unsafe character, and terminal-safe messages.
 - `code`: string literals of JavaScript, Java, Go, Python, Rust and TOML, and comment text.
 - `config`: java.util.Properties, shell words, environment files (systemd EnvironmentFile= and POSIX `sh` read them
-  alike), collector config (`$` -> `$$`) and SDK declarative config (`$` -> `$$`).
+  alike), collector config (`$` -> `$$`), SDK declarative config (`$` -> `$$`) and Prometheus alert
+  templates (`{{` -> `{{ "{{" }}`).
 
 Ansible needs no encoder: no blueprint text reaches a place Jinja evaluates, because everything
 the Ansible target writes from the blueprint is a validated name, host or address (the env files it
@@ -18,12 +19,13 @@ copies are not templated); tests/injection/test_ansible_templating.py proves it 
 from tracegen.encoding.code import (comment, go_string, java_string, js_string, python_string, rust_string,
                                     toml_string)
 from tracegen.encoding.config import (collector_config, collector_text, declarative_text, env_file_value,
-                                      properties_key, properties_value, shell_word)
+                                      properties_key, properties_value, prometheus_template_text, shell_word)
 from tracegen.encoding.network import host_port
 from tracegen.encoding.text import terminal_safe, unsafe_characters
 
 __all__ = [
     "collector_config", "collector_text", "comment", "declarative_text", "env_file_value", "go_string",
-    "host_port", "java_string", "js_string", "properties_key", "properties_value", "python_string", "rust_string",
+    "host_port", "java_string", "js_string", "properties_key", "properties_value", "prometheus_template_text",
+    "python_string", "rust_string",
     "shell_word", "terminal_safe", "toml_string", "unsafe_characters",
 ]

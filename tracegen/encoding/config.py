@@ -103,3 +103,9 @@ def collector_config(data: Any) -> Any:
     if isinstance(data, (list, tuple)):
         return [collector_config(item) for item in data]
     return data
+
+
+def prometheus_template_text(value: str) -> str:
+    """Text Prometheus's alert templating leaves as written (alert labels and annotations are Go
+    templates): each `{{` or `}}` becomes an action that prints it as a string constant."""
+    return re.sub(r"\{\{|\}\}", lambda m: '{{ "' + m.group(0) + '" }}', value)

@@ -26,8 +26,8 @@ suite's scenarios (tests/e2e/test_prometheus_rules_e2e.py).
 
 from __future__ import annotations
 
-import re
 
+from tracegen.encoding import prometheus_template_text
 from tracegen.plan import collector_common as cc
 from tracegen.plan import model as pm
 from tracegen.plan import self_metrics as sm
@@ -99,14 +99,8 @@ def _slo_recording(env: pm.EnvironmentPlan) -> list[dict]:
     return rules
 
 
-def literal(text: str) -> str:
-    """Text Prometheus's alert templating leaves as written: each `{{` or `}}` becomes a template
-    that prints it (alert labels and annotations are Go templates)."""
-    return re.sub(r"\{\{|\}\}", lambda m: '{{ "' + m.group(0) + '" }}', text)
-
-
 def _owner_labels(service: pm.ServicePlan) -> dict:
-    return {"team": literal(service.owner_team)} if service.owner_team else {}
+    return {"team": prometheus_template_text(service.owner_team)} if service.owner_team else {}
 
 
 def burn_alert(kind: str, service: pm.ServicePlan, objective: float, severity: str, speed: str,
