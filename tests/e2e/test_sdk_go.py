@@ -22,7 +22,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -33,7 +32,7 @@ import pytest
 import yaml
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
-from tests.e2e.harness.processes import Collector, collector_env, port_free, wait_until
+from tests.e2e.harness.processes import Collector, collector_env, free_ports, port_free, wait_until
 from tests.e2e.harness.receiver import OtlpReceiver
 from tests.e2e.sdk_apps import support
 from tracegen.blueprint.loader import load_text
@@ -420,17 +419,6 @@ def collector(tmp_path_factory, receiver):
         yield dict(grpc=f"http://127.0.0.1:{grpc_port}", http=f"http://127.0.0.1:{http_port}")
     finally:
         process.stop()
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 def test_through_the_real_collector_the_standard_variables_hold(built, receiver, collector):
