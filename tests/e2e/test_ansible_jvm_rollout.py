@@ -44,7 +44,7 @@ from tests.e2e.ansible_harness.runner import Run, run_playbook
 from tests.e2e.test_ansible_rollout import _build, _phase, _sha256
 from tracegen import versions
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 HARNESS = Path(__file__).resolve().parent / "ansible_harness"
 APP = Path(__file__).resolve().parent / "jvm_app"

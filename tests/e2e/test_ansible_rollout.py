@@ -44,7 +44,7 @@ from tests.e2e.ansible_harness.estate import LAB_ADDRESS, Estate, missing_tools
 from tests.e2e.ansible_harness.pki import write_tls
 from tests.e2e.ansible_harness.runner import Run, run_playbook
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 HARNESS = Path(__file__).resolve().parent / "ansible_harness"

@@ -58,6 +58,7 @@ BROKER_REQUIRED = bool(os.environ.get("CI")) and os.geteuid() == 0 and shutil.wh
 
 pytestmark = [
     pytest.mark.e2e,
+    pytest.mark.slow,
     pytest.mark.skipif(not all(shutil.which(t) for t in TOOLS), reason=f"needs {', '.join(TOOLS)}"),
     pytest.mark.skipif(RABBITMQ is None and not BROKER_REQUIRED,
                        reason="needs rabbitmq-server: scripts/install-test-services.sh (run by scripts/test.sh) "

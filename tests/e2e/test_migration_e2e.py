@@ -57,7 +57,7 @@ SETTLE_S = 60.0
 RECOVERY_S = 120.0     # the generated retry gives up after 900 s; 2 min is ample after a 30 s outage
 FIGURES: list[str] = []
 
-pytestmark = [pytest.mark.e2e, pytest.mark.skipif(shutil.which("go") is None, reason="needs go (collector, Jaeger)")]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.skipif(shutil.which("go") is None, reason="needs go (collector, Jaeger)")]
 
 
 # --------------------------------------------------------------------------- ports, blueprint, CLI

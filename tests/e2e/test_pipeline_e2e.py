@@ -29,7 +29,7 @@ from harness.receiver import Span
 from harness.report import print_figures
 from harness.traffic import SPANS_PER_TRACE, SentTrace, Traffic, email, mixed_plan, order_id, phone
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 HERE = Path(__file__).resolve().parent
 BLUEPRINT = HERE / "blueprints" / "local.yaml"

@@ -45,6 +45,7 @@ from tracegen.versions import COLLECTOR_VERSION
 
 pytestmark = [
     pytest.mark.e2e,
+    pytest.mark.slow,
     pytest.mark.skipif(not (shutil.which("java") and shutil.which("mvn")), reason="needs java and mvn"),
 ]
 

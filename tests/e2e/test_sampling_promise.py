@@ -63,6 +63,7 @@ SETTLE_TIMEOUT_S = 120.0
 
 pytestmark = [
     pytest.mark.e2e,
+    pytest.mark.slow,
     pytest.mark.skipif(not all(shutil.which(t) for t in ("node", "npm", "go")), reason="needs node, npm and go"),
 ]
 

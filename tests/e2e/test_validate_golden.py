@@ -33,7 +33,7 @@ from tracegen.plan.collectors import collector_set
 from tracegen.targets import collector
 from tracegen.plan.collector_privacy import K8S_NODE_ENV
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
