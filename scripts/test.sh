@@ -4,9 +4,31 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]' || exit 1
+
+# The two Go builds the e2e tests share through ~/.cache/tracegen (the collector test distribution,
+# the Jaeger all-in-one) run in the background while the Debian packages install: a cold build's
+# module downloads and the package installs overlap instead of queueing. Cached, each takes a second.
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+bash ./scripts/install-jaeger.sh >"$logs/jaeger.log" 2>&1 &
+jaeger=$!
+collector=
+case " $* " in
+  *"not e2e"*) ;;   # the quick unit run builds no collector
+  *) bash ./scripts/install-collector-tools.sh >"$logs/collector.log" 2>&1 & collector=$! ;;
+esac
+
 bash ./scripts/install-test-services.sh || echo "scripts/install-test-services.sh failed; running the tests anyway" >&2
 bash ./tests/e2e/ansible_harness/install-deps.sh || echo "the Ansible e2e dependencies failed to install" >&2
-bash ./scripts/install-jaeger.sh >/dev/null || echo "scripts/install-jaeger.sh failed: the Jaeger e2e test will build it or fail" >&2
+if ! wait "$jaeger"; then
+  tail -n 20 "$logs/jaeger.log" >&2
+  echo "scripts/install-jaeger.sh failed: the Jaeger e2e test will build it or fail" >&2
+fi
+if [ -n "$collector" ] && ! wait "$collector"; then
+  tail -n 20 "$logs/collector.log" >&2
+  echo "scripts/install-collector-tools.sh failed: the collector e2e tests will build it or fail" >&2
+fi
+
 # --durations: every run (a cold CI run above all) says where its time went.
 python3 -m pytest --durations=40 "$@"
 status=$?
