@@ -337,3 +337,49 @@ def test_plan_reports_refusals_at_their_positions(tmp_path):
     result = run("plan", "bp.yaml", cwd=tmp_path)
     assert result.returncode == 2
     assert re.match(r"bp\.yaml:\d+:\d+: TG001 host 'app-1' is both a gateway", result.stderr), result.stderr
+
+
+def test_every_command_module_is_named_after_its_command():
+    """The CLI lists commands by module name without importing them: the name must be the command's."""
+    from tracegen import commands
+
+    for name, module in commands.names().items():
+        assert commands.load(module).name == name
+
+
+def test_check_does_not_import_the_other_commands(tmp_path):
+    """`tracegen check` pays only for what it runs: no command module (nor verify's HTTP client)."""
+    probe = ("import sys\nfrom tracegen.cli import main\n"
+             "try:\n    main(['check', sys.argv[1]])\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.startswith('tracegen.commands.') or m == 'http.client'))")
+    blueprint = Path(__file__).resolve().parent.parent / "blueprints" / "minimal.yaml"
+    result = subprocess.run([sys.executable, "-c", probe, str(blueprint)], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_console_script_keeps_exit_codes_and_flushes_output(tmp_path):
+    """`run` skips the interpreter's teardown (tracegen/cli.py): what the command printed still
+    arrives whole and the exit code is the command's."""
+    root = Path(__file__).resolve().parent.parent
+    ok = subprocess.run([sys.executable, "-m", "tracegen", "explain"], capture_output=True, text=True)
+    assert ok.returncode == 0 and ok.stdout.count("\n") > 30 and ok.stdout.endswith("\n")
+    bad = subprocess.run([sys.executable, "-m", "tracegen", "check", str(root / "tests/fixtures/bad/duplicate-key.yaml")],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "duplicate key" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_reader_that_stops_reading_is_not_an_internal_error(monkeypatch, capsys):
+    """`tracegen plan ... | head -1`: the pipe closes early and a write fails with EPIPE; tracegen
+    exits 141 quietly (what a shell shows for SIGPIPE), not 70. (A real closed pipe is not
+    reproducible here: this sandbox's pipes hold more than any command prints.)"""
+    from tracegen.cli import handle_errors
+
+    monkeypatch.setattr(sys, "stdout", sys.stdout)   # restored after the handler swaps it for /dev/null
+
+    @handle_errors
+    def printing():
+        raise BrokenPipeError(32, "Broken pipe")
+
+    with pytest.raises(SystemExit) as stopped:
+        printing()
+    assert stopped.value.code == 141 and capsys.readouterr().err == ""

@@ -289,16 +289,17 @@ def test_yaml_nesting_is_refused_at_the_limit_not_by_recursion():
 
 
 def _parse_both(text: str):
-    """The libyaml path and the pure-Python path of parse_yaml, on the same text."""
+    """The libyaml paths and the pure-Python path of parse_yaml, on the same text: libyaml's events
+    straight to data (or, for what that path declines, libyaml under the Python composer) against
+    pure Python; the composer path is held to the same answer."""
     from tracegen.blueprint import source
 
     assert source._FastYamlLoader is not None, "PyYAML is installed with libyaml here"
     fast = source.parse_yaml(text, "bp.yaml")
-    saved, source._FastYamlLoader = source._FastYamlLoader, None
-    try:
-        slow = source.parse_yaml(text, "bp.yaml")
-    finally:
-        source._FastYamlLoader = saved
+    composed = source.parse_yaml(text, "bp.yaml", paths="composer")
+    slow = source.parse_yaml(text, "bp.yaml", paths="python")
+    assert composed[0] == slow[0] and composed[1].positions == slow[1].positions
+    assert composed[1].texts == slow[1].texts
     return fast, slow
 
 

@@ -1,3 +1,3 @@
-from tracegen.cli import main
+from tracegen.cli import run
 
-main()
+run()

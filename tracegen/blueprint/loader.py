@@ -10,7 +10,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tracegen.blueprint.hcl import parse_hcl
 from tracegen.blueprint.merge import deep_merge, leaf_paths, replaced_by
 from tracegen.blueprint.model import Blueprint, Platform
 from tracegen.blueprint.source import Path, SourceMap, parse_yaml
@@ -87,6 +86,8 @@ def _file_kind(mode: int) -> str:
 
 def parse(text: str, file: str) -> tuple[Any, SourceMap]:
     if file.endswith((".hcl", ".tf")):
+        from tracegen.blueprint.hcl import parse_hcl   # only HCL blueprints pay for its import
+
         return parse_hcl(text, file)
     return parse_yaml(text, file)
 

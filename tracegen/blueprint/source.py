@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from tracegen.blueprint.yaml_events import parse_plain
 from tracegen.errors import BlueprintError
 
 Path = tuple[str | int, ...]
@@ -208,9 +209,16 @@ def core_scalar(tag: str, text: str) -> Any:
     return str(text)   # str, and timestamps: the schema has no date fields
 
 
-def parse_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
-    """Parse one YAML document into plain data and its source map."""
-    documents = _compose_all(text, file)
+def parse_yaml(text: str, file: str, paths: str = "all") -> tuple[Any, SourceMap]:
+    """Parse one YAML document into plain data and its source map. `paths` is for tests that compare
+    them: "all" (libyaml's events straight to data, else libyaml under the Python composer, else
+    pure Python), "composer" (the latter two), "python" (pure Python only)."""
+    if paths == "all":
+        fast = parse_plain(text, file, BlueprintYamlLoader.yaml_implicit_resolvers, _SCALAR_TAGS, core_scalar,
+                           SourceMap, MAX_DEPTH, max(MAX_NODES, len(text) // 2))
+        if fast is not None:
+            return fast
+    documents = _compose_all(text, file, libyaml=paths != "python")
     if not documents:
         raise BlueprintError("the blueprint is empty", file)
     if len(documents) > 1:
@@ -232,8 +240,8 @@ def parse_yaml_documents(text: str, file: str) -> list[tuple[Any, SourceMap]]:
     return result
 
 
-def _compose_all(text: str, file: str) -> list[Node]:
-    if _FastYamlLoader is not None:
+def _compose_all(text: str, file: str, libyaml: bool = True) -> list[Node]:
+    if libyaml and _FastYamlLoader is not None:
         try:
             return _compose_with(_FastYamlLoader, text, file)
         except (yaml.YAMLError, BlueprintError):

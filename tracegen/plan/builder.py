@@ -218,8 +218,11 @@ def _planned(loaded: LoadedBlueprint, view: EnvironmentView) -> pm.EnvironmentPl
         raise PlanRefusal(path, message, tuple(Refusal(p, m, code="TG503") for p, m in rest), code="TG503")
     env = _environment(loaded, view)
     # The OTEL_* variables, with the remote sampler where the agents serve sampling strategies (edge_head).
-    env = replace(env, services=tuple(
-        replace(s, otel_env=remote_sampling.with_remote_sampler(env, s, otel_variables(s))) for s in env.services))
+    # They read the finished environment, so they are filled in here, before the plan is handed to anyone:
+    # set in place on the services just made (a `replace` per service was a tenth of a check's time).
+    for service in env.services:
+        object.__setattr__(service, "otel_env",
+                           remote_sampling.with_remote_sampler(env, service, otel_variables(service)))
     judge_plan(view, env)
     return env
 

@@ -185,7 +185,7 @@ class Slo:
     latency_objective: float = 0.99
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)   # one per service and environment: no __dict__ each
 class ServicePlan:
     name: str
     version: str
