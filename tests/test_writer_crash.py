@@ -28,7 +28,7 @@ MINIMAL = ROOT / "blueprints" / "minimal.yaml"
 USER = {"notes.md": b"my notes\n", "prod/collector/my-overlay.yaml": b"mine: true\n",
         "prod/sdk/hello2/local-patch.diff": b"in a directory B no longer produces\n",
         ".git/HEAD": b"ref: refs/heads/main\n"}
-HELPERS = (".tracegen.lock", ".tracegen-journal.json")
+HELPERS = (".tracegen.lock", ".tracegen-journal.json", ".tracegen-staging")
 
 
 def blueprints(directory: Path) -> None:
@@ -137,6 +137,20 @@ def test_a_crash_then_a_different_blueprint_removes_the_crashed_builds_new_files
     result = build(work, "A.yaml", out.name)
     assert result.returncode == 0 and "edited by hand" not in result.stderr, result.stderr
     assert tree(out) == {**a, **USER}
+
+
+def test_killed_while_artifacts_stream_in_then_a_different_blueprint_leaves_no_temporary_file(clean):
+    """Killed after B's last temporary file, before its journal: B's new directories (hello3's) are
+    named by neither A's manifest nor A's artifacts, yet the next build of A cleans them."""
+    work, a, _ = clean
+    out = start(clean, "out-stream-switch")
+    assert build(work, "B.yaml", out.name, "temp:22").returncode == -signal.SIGKILL
+    assert any("hello3" in path and ".tracegen-tmp-" in path for path in tree(out))
+    assert not (out / ".tracegen-journal.json").exists()
+    result = build(work, "A.yaml", out.name)
+    assert result.returncode == 0 and "edited by hand" not in result.stderr, result.stderr
+    assert tree(out) == {**a, **USER}
+    assert not [p for p in out.rglob("*") if "hello3" in p.as_posix()]       # its directories too
 
 
 def _stalled(work: Path, out: str, point: str) -> subprocess.Popen:

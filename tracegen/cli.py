@@ -244,7 +244,7 @@ def _write_report(report_file: str, text: str, blueprint: str) -> None:
 def build(blueprint: str, out_dir: str, fmt: str, strict: bool, force: bool, only: tuple[str, ...]) -> None:
     """Check BLUEPRINT, then write every artifact into OUT_DIR with tracegen-manifest.json."""
     from tracegen.plan.builder import build_plan
-    from tracegen.targets import TARGETS, build_all
+    from tracegen.targets import TARGETS, stream
     from tracegen.writer import write
 
     if not out_dir.strip():
@@ -259,7 +259,7 @@ def build(blueprint: str, out_dir: str, fmt: str, strict: bool, force: bool, onl
     if blocking:
         raise FindingsError(f"{len(blocking)} blocking finding(s); nothing was written")
     plan = build_plan(loaded, _display_path(blueprint))
-    artifacts = build_all(plan, set(only) or None)
+    artifacts = stream(plan, set(only) or None)          # written as they come, never all held at once
     result = write(artifacts, Path(out_dir), _display_path(blueprint), force=force, partial=bool(only))
     for note in result.notes:
         click.echo(f"tracegen: {note}", err=True)

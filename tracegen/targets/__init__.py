@@ -1,8 +1,11 @@
-"""Targets: one module per artifact family, each `build(plan) -> list[Artifact]`, registered here."""
+"""Targets: one module per artifact family, each `build(plan)` giving its artifacts, registered here.
+
+`stream` yields them target by target without holding them (a build writes each as it comes, so its
+memory does not grow with the output); `build_all` is the sorted list, for code that needs them all."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 
 from tracegen.plan.model import Plan
 from tracegen.targets import (ansible, collector, distribution, gitops, ingress, istio, kubernetes,
@@ -10,7 +13,7 @@ from tracegen.targets import (ansible, collector, distribution, gitops, ingress,
 from tracegen.targets import operator
 from tracegen.targets.artifact import Artifact
 
-TARGETS: dict[str, Callable[[Plan], list[Artifact]]] = {
+TARGETS: dict[str, Callable[[Plan], Iterable[Artifact]]] = {
     "collector": collector.build,
     "distribution": distribution.build,
     "kubernetes": kubernetes.build,
@@ -28,15 +31,18 @@ TARGETS: dict[str, Callable[[Plan], list[Artifact]]] = {
 }
 
 
-def build_all(plan: Plan, only: set[str] | None = None) -> list[Artifact]:
-    artifacts: list[Artifact] = []
+def stream(plan: Plan, only: set[str] | None = None) -> Iterator[Artifact]:
+    """Every artifact of the selected targets, once each, in generation order."""
+    seen: set[str] = set()
     for name, build in TARGETS.items():
         if only and name not in only:
             continue
-        artifacts.extend(build(plan))
-    seen: set[str] = set()
-    for artifact in artifacts:
-        if artifact.path in seen:
-            raise ValueError(f"two artifacts claim {artifact.path}")
-        seen.add(artifact.path)
-    return sorted(artifacts, key=lambda a: a.path)
+        for artifact in build(plan):
+            if artifact.path in seen:
+                raise ValueError(f"two artifacts claim {artifact.path}")
+            seen.add(artifact.path)
+            yield artifact
+
+
+def build_all(plan: Plan, only: set[str] | None = None) -> list[Artifact]:
+    return sorted(stream(plan, only), key=lambda a: a.path)

@@ -29,6 +29,7 @@ config checksum that rolls it when the config changes, and secrets from `otel-co
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 
 from tracegen.plan import model as pm
@@ -101,8 +102,8 @@ def environment_files(env: pm.EnvironmentPlan, source: str) -> tuple[dict[str, l
     return files, cfg
 
 
-def build(plan: pm.Plan) -> list[Artifact]:
-    artifacts: list[Artifact] = []
+def build(plan: pm.Plan) -> Iterator[Artifact]:
+    """One file at a time, as the writer takes them."""
     for env in plan.environments:
         if not kc.is_kubernetes(env):
             continue
@@ -112,8 +113,7 @@ def build(plan: pm.Plan) -> list[Artifact]:
             service = path.split("/")[1] if path.startswith("apps/") else None
             content = (to_yaml(docs[0], source=plan.source_file) if len(docs) == 1
                        else to_yaml_documents(docs, source=plan.source_file))
-            artifacts.append(Artifact(path=f"{env.name}/kubernetes/{path}", kind="kubernetes-manifest",
-                                      content=content, environment=env.name, role=role, service=service))
-        artifacts.append(Artifact(path=f"{env.name}/kubernetes/README.md", kind="docs",
-                                  content=_readme(env, cfg, files), environment=env.name))
-    return artifacts
+            yield Artifact(path=f"{env.name}/kubernetes/{path}", kind="kubernetes-manifest",
+                           content=content, environment=env.name, role=role, service=service)
+        yield Artifact(path=f"{env.name}/kubernetes/README.md", kind="docs",
+                       content=_readme(env, cfg, files), environment=env.name)

@@ -26,6 +26,7 @@ suite's scenarios (tests/e2e/test_prometheus_rules_e2e.py).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 
 from tracegen.encoding import prometheus_template_text
 from tracegen.plan import collector_common as cc
@@ -279,16 +280,15 @@ def prometheus_rule(env: pm.EnvironmentPlan, rule_groups: list[dict]) -> dict:
     }
 
 
-def build(plan: pm.Plan) -> list[Artifact]:
-    artifacts = []
+def build(plan: pm.Plan) -> Iterator[Artifact]:
+    """One file at a time: a large estate's rules files are tens of megabytes each."""
     for env in plan.environments:
         rule_groups = groups(env)
         base = f"{env.name}/{DIRECTORY}"
-        artifacts.append(Artifact(f"{base}/{RULES_FILE}", KIND,
-                                  to_yaml({"groups": rule_groups}, source=plan.source_file, sort_keys=False),
-                                  environment=env.name))
+        yield Artifact(f"{base}/{RULES_FILE}", KIND,
+                       to_yaml({"groups": rule_groups}, source=plan.source_file, sort_keys=False),
+                       environment=env.name)
         if kc.is_kubernetes(env):
-            artifacts.append(Artifact(f"{base}/{OPERATOR_FILE}", KIND,
-                                      to_yaml(prometheus_rule(env, rule_groups), source=plan.source_file,
-                                              sort_keys=False), environment=env.name))
-    return artifacts
+            yield Artifact(f"{base}/{OPERATOR_FILE}", KIND,
+                           to_yaml(prometheus_rule(env, rule_groups), source=plan.source_file,
+                                   sort_keys=False), environment=env.name)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from tracegen.writer import legacy, lock
 from tracegen.writer.files import OnDisk, Tree, parent_of
 from tracegen.writer.interrupts import Faults, held_back
 from tracegen.writer.manifest import JOURNAL, MANIFEST, Record, entry_of, manifest_data, manifest_text, read_record
+from tracegen.writer.staging import Staging
 
 __all__ = ["MANIFEST", "WriteResult", "manifest_data", "write"]
 
@@ -57,22 +59,28 @@ def _listing(paths: list[str]) -> str:
 
 @dataclass
 class _Plan:
-    """What a build will do, decided before anything is touched."""
+    """What a build will do, decided as the artifacts stream in. Each file to write is by then in its
+    temporary file (tracegen.writer.staging), unless the build is refused; nothing else was touched."""
 
     final: list[dict]              # the new manifest's entries
-    writes: list[tuple[Artifact, int]]     # with the mode; bytes are encoded again when written (memory)
+    writes: list[tuple[str, str]]  # (path, temporary file's token), the staging's list
     removes: list[str]
     foreign: list[str]             # files tracegen did not write where it must write one
     edited: list[str]              # files tracegen wrote that were changed since (or unreadable records)
+    count: int = 0                 # artifacts in this build
 
 
-def _decide(tree: Tree, record: Record, artifacts: list[Artifact], partial: bool) -> _Plan:
-    plan = _Plan(final=[], writes=[], removes=[], foreign=[], edited=list(record.unreadable))
+def _decide(tree: Tree, record: Record, artifacts: Iterable[Artifact], partial: bool, force: bool,
+            staging: Staging, faults: Faults) -> _Plan:
+    """Consume artifacts once, keeping none of their contents."""
+    plan = _Plan(final=[], writes=staging.temps, removes=[], foreign=[], edited=list(record.unreadable))
     produced = set()
     for artifact in artifacts:
+        if artifact.path in produced:
+            raise ValueError(f"two artifacts claim {artifact.path}")
+        produced.add(artifact.path)
         data = artifact.content.encode()
         entry = entry_of(artifact, data)
-        produced.add(artifact.path)
         plan.final.append(entry)
         found = tree.inspect(artifact.path)
         mode = 0o755 if artifact.executable else 0o644
@@ -84,7 +92,10 @@ def _decide(tree: Tree, record: Record, artifacts: list[Artifact], partial: bool
                 plan.foreign.append(artifact.path)
             elif found.sha256 not in known:
                 plan.edited.append(artifact.path)
-        plan.writes.append((artifact, mode))
+        if not plan.foreign and (force or not plan.edited):    # else refused: no more temporary files
+            staging.put(artifact.path, data, mode)
+            faults.reached("temp")
+    plan.count = len(produced)
     for path in sorted(record.paths() - produced):
         if partial:
             entry = _retained(tree, record, path)
@@ -127,23 +138,19 @@ def _refuse(plan: _Plan, display: Path, force: bool) -> None:
                          "overwrite")
 
 
-def _commit(tree: Tree, plan: _Plan, manifest: str, faults: Faults) -> None:
-    tree.write_atomically(JOURNAL, manifest.encode(), SYNC)
-    faults.reached("journal")
-    temps = []
+def _commit(tree: Tree, plan: _Plan, manifest: str, staging: Staging, faults: Faults) -> None:
     try:
-        for artifact, mode in plan.writes:
-            temps.append((tree.write_temp(artifact.path, artifact.content.encode(), mode), artifact.path))
-            faults.reached("temp")
-        if SYNC and temps:
-            tree.sync_all()
+        tree.write_atomically(JOURNAL, manifest.encode(), SYNC)
     except BaseException:
-        for temp, _ in temps:
-            temp.unlink(missing_ok=True)
+        staging.discard()
         raise
+    staging.done()                  # the journal names every directory now
+    faults.reached("journal")
+    if SYNC and plan.writes:
+        tree.sync_all()
     with held_back():
-        for temp, path in temps:
-            tree.replace(temp, path)
+        for path, token in plan.writes:
+            tree.replace(path, token)
             faults.reached("replace")
         for path in plan.removes:
             tree.remove(path)
@@ -156,28 +163,37 @@ def _commit(tree: Tree, plan: _Plan, manifest: str, faults: Faults) -> None:
         tree.remove(JOURNAL)
 
 
-def _locked_write(root: Path, display: Path, artifacts: list[Artifact], blueprint: str, force: bool,
+def _locked_write(root: Path, display: Path, artifacts: Iterable[Artifact], blueprint: str, force: bool,
                   partial: bool, faults: Faults) -> WriteResult:
     tree = Tree(root, display)
     journal = tree.read_text(JOURNAL)
     record = read_record(tree.read_text(MANIFEST), journal)
-    plan = _decide(tree, record, artifacts, partial)
-    _refuse(plan, display, force)
-    manifest = manifest_text(plan.final, blueprint)
-    touched = {parent_of(p) for p in record.paths()} | {parent_of(a.path) for a in artifacts} | {""}
-    cleaned = tree.clean_temps(touched)
-    if not plan.writes and not plan.removes and journal is None and tree.read_text(MANIFEST) == manifest:
-        tree.prune({parent_of(p) for p in cleaned})
-        return WriteResult(display, len(artifacts), unchanged=True)
-    _commit(tree, plan, manifest, faults)
-    tree.prune({parent_of(p) for p in plan.removes + cleaned} | {parent_of(p) for p in record.journal})
-    return WriteResult(display, len(artifacts), unchanged=False, replaced=[a.path for a, _ in plan.writes],
+    known_dirs = {parent_of(p) for p in record.paths()} | {""}
+    staging = Staging(tree, known_dirs)
+    cleaned = tree.clean_temps(known_dirs | staging.leftover_dirs)     # a crashed build's temporary files
+    tidy = {parent_of(p) for p in cleaned} | staging.leftover_dirs
+    try:
+        plan = _decide(tree, record, artifacts, partial, force, staging, faults)
+        _refuse(plan, display, force)
+        manifest = manifest_text(plan.final, blueprint)
+        unchanged = not plan.writes and not plan.removes and journal is None and tree.read_text(MANIFEST) == manifest
+    except BaseException:
+        staging.discard()
+        raise
+    if unchanged:
+        staging.done()
+        tree.prune(tidy)
+        return WriteResult(display, plan.count, unchanged=True)
+    _commit(tree, plan, manifest, staging, faults)
+    tree.prune({parent_of(p) for p in plan.removes} | tidy | {parent_of(p) for p in record.journal})
+    return WriteResult(display, plan.count, unchanged=False, replaced=[path for path, _ in plan.writes],
                        removed=plan.removes)
 
 
-def write(artifacts: list[Artifact], directory: Path | str, blueprint: str, force: bool = False,
+def write(artifacts: Iterable[Artifact], directory: Path | str, blueprint: str, force: bool = False,
           partial: bool = False) -> WriteResult:
-    """Bring directory up to date with artifacts (see the module docstring for what is guaranteed)."""
+    """Bring directory up to date with artifacts, consumed once as they come and not kept (see the
+    module docstring for what is guaranteed). An exception from artifacts leaves the directory as it was."""
     display = Path(directory)
     faults = Faults()
     if os.path.lexists(display) and not display.is_dir():

@@ -63,6 +63,7 @@ class Tree:
         self.root = root
         self.display = display
         self._dirs: dict[str, bool] = {"": True}     # relative dir -> exists (a real directory)
+        self.created: set[str] = set()                # directories this build made
 
     def show(self, rel: str) -> str:
         return (self.display / rel).as_posix()
@@ -117,16 +118,23 @@ class Tree:
         except UnicodeDecodeError:
             return ""
 
-    def write_temp(self, rel: str, data: bytes, mode: int, sync: bool = False) -> Path:
-        """data under a fresh temporary name beside rel; the caller moves it into place."""
+    def temp_path(self, rel: str, token: str) -> Path:
+        """The temporary name beside rel that write_temp gave for token."""
         final = self.root / rel
+        return final.with_name(f".{final.name[:100]}.tracegen-tmp-{token}")
+
+    def write_temp(self, rel: str, data: bytes, mode: int, sync: bool = False) -> str:
+        """data under a fresh temporary name beside rel (temp_path(rel, <the token returned>)); the
+        caller moves it into place."""
         rel_dir = parent_of(rel)
         if not self._dirs.get(rel_dir):
-            final.parent.mkdir(parents=True, exist_ok=True)
+            (self.root / rel_dir).mkdir(parents=True, exist_ok=True)
             while rel_dir and not self._dirs.get(rel_dir):
                 self._dirs[rel_dir] = True
+                self.created.add(rel_dir)
                 rel_dir = parent_of(rel_dir)
-        temp = final.with_name(f".{final.name[:100]}.tracegen-tmp-{secrets.token_hex(6)}")
+        token = secrets.token_hex(6)
+        temp = self.temp_path(rel, token)
         fd = os.open(temp, _CREATE_FLAGS, 0o600)
         try:
             view = memoryview(data)
@@ -140,18 +148,32 @@ class Tree:
             temp.unlink(missing_ok=True)
             raise
         os.close(fd)
-        return temp
+        return token
 
-    def replace(self, temp: Path, rel: str) -> None:
-        os.replace(temp, self.root / rel)
+    def replace(self, rel: str, token: str) -> None:
+        """Move write_temp's file for token into place at rel."""
+        os.replace(self.temp_path(rel, token), self.root / rel)
 
     def write_atomically(self, rel: str, data: bytes, sync: bool) -> None:
-        self.replace(self.write_temp(rel, data, 0o644, sync), rel)
+        self.replace(rel, self.write_temp(rel, data, 0o644, sync))
         if sync:
             self.sync_dir(parent_of(rel))
 
     def remove(self, rel: str) -> None:
         (self.root / rel).unlink(missing_ok=True)
+
+    def remove_temp(self, rel: str, token: str) -> None:
+        self.temp_path(rel, token).unlink(missing_ok=True)
+
+    def remove_created(self) -> None:
+        """Remove the directories this build made, deepest first, where empty."""
+        for rel_dir in sorted(self.created, key=lambda d: d.count("/"), reverse=True):
+            try:
+                os.rmdir(self.root / rel_dir)
+            except OSError:
+                continue
+            self._dirs[rel_dir] = False
+        self.created.clear()
 
     def sync_all(self) -> None:
         """Flush everything written to the output's file system: one syncfs instead of an fsync per file."""

@@ -14,7 +14,7 @@ Language modules, one per language, register in LANGUAGES: `files(code: ServiceC
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from tracegen import languages
 from tracegen.plan import model as pm
@@ -35,13 +35,12 @@ LANGUAGES: dict[str, Callable[[ServiceCode], list[Artifact]]] = {
 }
 
 
-def build(plan: pm.Plan) -> list[Artifact]:
-    artifacts: list[Artifact] = []
+def build(plan: pm.Plan) -> Iterator[Artifact]:
+    """One at a time, as the writer takes them (the SDK files are most of a large build's bytes)."""
     for env in plan.environments:
-        artifacts.extend(common.env_file(env, service, plan.source_file) for service in env.services)
+        yield from (common.env_file(env, service, plan.source_file) for service in env.services)
     for code in common.service_code(plan):
         # Kotlin and Scala services get the Java agent's output (languages.Language.sdk_output).
         language = LANGUAGES.get(languages.get(code.service.language).sdk_output or "")
         # The others: a README naming what to install (targets/sdk/manual.py).
-        artifacts.extend((language or manual.files)(code))
-    return artifacts
+        yield from (language or manual.files)(code)
