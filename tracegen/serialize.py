@@ -3,6 +3,7 @@ the plan (collector configs are serialised once, there) and by every target."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import yaml
 
 from tracegen import encoding
+from tracegen.serialize_events import Emitter
 
 
 _STR_TAG, _MAP_TAG, _SEQ_TAG = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
@@ -92,10 +94,17 @@ def _same_in_libyaml(data: Any) -> bool:
 
 def _dump(data: Any, sort_keys: bool, indent_lists: bool = False) -> str:
     # libyaml cannot indent lists under their key, so that layout always takes the Python emitter.
+    if _CDumper is not None and not indent_lists:
+        fast = _EVENTS.dump(data, sort_keys)   # the same bytes, without PyYAML's nodes (serialize_events.py)
+        if fast is not None:
+            return fast
     dumper = _IndentedDumper if indent_lists else \
         _CDumper if _CDumper is not None and _same_in_libyaml(data) else _Dumper
     return yaml.dump(data, Dumper=dumper, sort_keys=sort_keys, default_flow_style=False, allow_unicode=True,
                      width=120)
+
+
+_EVENTS = Emitter(_same_string, _Dumper(io.StringIO()).represent_data)
 
 
 class _IndentedDumper(_Dumper):
