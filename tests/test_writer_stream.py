@@ -130,3 +130,18 @@ def test_stream_yields_what_build_all_lists_and_refuses_duplicates(monkeypatch):
     monkeypatch.setitem(targets.TARGETS, "three", lambda plan: [SECOND[0]])
     with pytest.raises(ValueError, match="two artifacts claim prod/collector/gateway.yaml"):
         list(stream(None))
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_the_manifest_joined_from_entry_texts_is_what_to_json_prints(count):
+    from tracegen import __version__
+    from tracegen.targets.serialize import to_json
+    from tracegen.writer.manifest import entry_of, entry_text, manifest_text
+
+    artifacts = [art("prod/sdk/zürich/run.sh", "é\n", service="zürich", language="python", executable=True),
+                 art("prod/collector/agent.yaml", 'a: "b\\n"\n', role="agent"),
+                 Artifact(path="README.md", kind="docs", content="")][:count]       # environment null
+    entries = [entry_of(a, a.content.encode()) for a in artifacts]
+    expected = to_json({"generator": "tracegen", "version": __version__, "blueprint": "bp \"ü\".yaml",
+                        "artifacts": sorted(entries, key=lambda e: e["path"])})
+    assert manifest_text({e["path"]: entry_text(e) for e in entries}, "bp \"ü\".yaml") == expected

@@ -7,11 +7,15 @@ replace such a file refuses (exit 3) and names it. A listed file whose bytes no 
 manifest was edited by hand and is not replaced or removed without `force`. A listed file that
 was deleted is written again.
 
-Each file is written atomically (a temporary file beside it, then `os.replace`), so a crash
-leaves every file either old or new and the directory always exists. A journal of the manifest
-being committed is written before the first file is touched and removed after the new manifest is
-in place, so the next build knows both versions and completes the job; it also removes
-tracegen's own temporary files a crash left. A lock in the output directory keeps two builds from
+Artifacts stream in and are not kept: each is hashed and compared with the disk as it comes, and
+one that must be written goes at once to a temporary file beside it (tracegen.writer.staging); only
+after the last one does the build decide, so a refusal, or an exception from the targets, removes
+those temporary files and leaves the directory as it was. Each file is then put in place
+atomically (`os.replace`), so a crash leaves every file either old or new and the directory always
+exists. A journal of the manifest being committed is written before the first file is replaced and
+removed after the new manifest is in place, so the next build knows both versions and completes the
+job; it also removes tracegen's own temporary files a crash left (`.tracegen-staging` names where,
+for a build killed before its journal). A lock in the output directory keeps two builds from
 writing it at once. `partial` (for `build --only`) writes the given artifacts and keeps every
 other artifact of the previous build, on disk and in the manifest.
 """
@@ -29,7 +33,8 @@ from tracegen.targets.artifact import Artifact
 from tracegen.writer import legacy, lock
 from tracegen.writer.files import OnDisk, Tree, parent_of
 from tracegen.writer.interrupts import Faults, held_back
-from tracegen.writer.manifest import JOURNAL, MANIFEST, Record, entry_of, manifest_data, manifest_text, read_record
+from tracegen.writer.manifest import (JOURNAL, MANIFEST, Record, entry_of, entry_text, manifest_data, manifest_text,
+                                      read_record)
 from tracegen.writer.staging import Staging
 
 __all__ = ["MANIFEST", "WriteResult", "manifest_data", "write"]
@@ -62,7 +67,7 @@ class _Plan:
     """What a build will do, decided as the artifacts stream in. Each file to write is by then in its
     temporary file (tracegen.writer.staging), unless the build is refused; nothing else was touched."""
 
-    final: list[dict]              # the new manifest's entries
+    final: dict[str, str]          # the new manifest's entries: path -> entry_text
     writes: list[tuple[str, str]]  # (path, temporary file's token), the staging's list
     removes: list[str]
     foreign: list[str]             # files tracegen did not write where it must write one
@@ -73,15 +78,13 @@ class _Plan:
 def _decide(tree: Tree, record: Record, artifacts: Iterable[Artifact], partial: bool, force: bool,
             staging: Staging, faults: Faults) -> _Plan:
     """Consume artifacts once, keeping none of their contents."""
-    plan = _Plan(final=[], writes=staging.temps, removes=[], foreign=[], edited=list(record.unreadable))
-    produced = set()
+    plan = _Plan(final={}, writes=staging.temps, removes=[], foreign=[], edited=list(record.unreadable))
     for artifact in artifacts:
-        if artifact.path in produced:
+        if artifact.path in plan.final:
             raise ValueError(f"two artifacts claim {artifact.path}")
-        produced.add(artifact.path)
         data = artifact.content.encode()
         entry = entry_of(artifact, data)
-        plan.final.append(entry)
+        plan.final[artifact.path] = entry_text(entry)
         found = tree.inspect(artifact.path)
         mode = 0o755 if artifact.executable else 0o644
         if found == OnDisk(entry["sha256"], mode):
@@ -95,12 +98,12 @@ def _decide(tree: Tree, record: Record, artifacts: Iterable[Artifact], partial: 
         if not plan.foreign and (force or not plan.edited):    # else refused: no more temporary files
             staging.put(artifact.path, data, mode)
             faults.reached("temp")
-    plan.count = len(produced)
-    for path in sorted(record.paths() - produced):
+    plan.count = len(plan.final)
+    for path in sorted(record.paths() - plan.final.keys()):
         if partial:
             entry = _retained(tree, record, path)
             if entry is not None:
-                plan.final.append(entry)
+                plan.final[path] = entry_text(entry)
             continue
         try:
             found = tree.inspect(path)

@@ -62,11 +62,16 @@ class Tree:
     def __init__(self, root: Path, display: Path):
         self.root = root
         self.display = display
+        self._prefix = os.path.join(root, "")        # string paths: pathlib costs more than the syscall here
         self._dirs: dict[str, bool] = {"": True}     # relative dir -> exists (a real directory)
         self.created: set[str] = set()                # directories this build made
 
     def show(self, rel: str) -> str:
         return (self.display / rel).as_posix()
+
+    def at(self, rel: str) -> str:
+        """rel's path on disk."""
+        return self._prefix + rel
 
     def _dir_exists(self, rel_dir: str) -> bool:
         if rel_dir in self._dirs:
@@ -85,9 +90,10 @@ class Tree:
 
     def inspect(self, rel: str) -> OnDisk | None:
         """The regular file at rel, or None if there is none; anything else there is an error."""
-        if not self._dir_exists(parent_of(rel)):
+        rel_dir = parent_of(rel)
+        if not self._dir_exists(rel_dir) or rel_dir in self.created:     # made by this build: nothing there yet
             return None
-        path = self.root / rel
+        path = self.at(rel)
         try:
             mode = os.lstat(path).st_mode
         except FileNotFoundError:
@@ -110,7 +116,7 @@ class Tree:
         """A small file of tracegen's own (manifest, journal), or None if absent."""
         if self.inspect(rel) is None:
             return None
-        fd = os.open(self.root / rel, _READ_FLAGS)
+        fd = os.open(self.at(rel), _READ_FLAGS)
         with os.fdopen(fd, "rb") as handle:
             data = handle.read()
         try:
@@ -118,10 +124,10 @@ class Tree:
         except UnicodeDecodeError:
             return ""
 
-    def temp_path(self, rel: str, token: str) -> Path:
+    def temp_path(self, rel: str, token: str) -> str:
         """The temporary name beside rel that write_temp gave for token."""
-        final = self.root / rel
-        return final.with_name(f".{final.name[:100]}.tracegen-tmp-{token}")
+        rel_dir, _, name = rel.rpartition("/")
+        return f"{self._prefix}{rel_dir}{'/' if rel_dir else ''}.{name[:100]}.tracegen-tmp-{token}"
 
     def write_temp(self, rel: str, data: bytes, mode: int, sync: bool = False) -> str:
         """data under a fresh temporary name beside rel (temp_path(rel, <the token returned>)); the
@@ -145,14 +151,14 @@ class Tree:
                 os.fsync(fd)
         except BaseException:
             os.close(fd)
-            temp.unlink(missing_ok=True)
+            _unlink(temp)
             raise
         os.close(fd)
         return token
 
     def replace(self, rel: str, token: str) -> None:
         """Move write_temp's file for token into place at rel."""
-        os.replace(self.temp_path(rel, token), self.root / rel)
+        os.replace(self.temp_path(rel, token), self.at(rel))
 
     def write_atomically(self, rel: str, data: bytes, sync: bool) -> None:
         self.replace(rel, self.write_temp(rel, data, 0o644, sync))
@@ -160,10 +166,10 @@ class Tree:
             self.sync_dir(parent_of(rel))
 
     def remove(self, rel: str) -> None:
-        (self.root / rel).unlink(missing_ok=True)
+        _unlink(self.at(rel))
 
     def remove_temp(self, rel: str, token: str) -> None:
-        self.temp_path(rel, token).unlink(missing_ok=True)
+        _unlink(self.temp_path(rel, token))
 
     def remove_created(self) -> None:
         """Remove the directories this build made, deepest first, where empty."""
@@ -218,6 +224,13 @@ class Tree:
             except OSError:
                 continue
             self._dirs[rel_dir] = False
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def parent_of(rel: str) -> str:

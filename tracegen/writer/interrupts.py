@@ -8,9 +8,9 @@ The fault hook exists for the tests (tests/test_writer_crash.py): `TRACEGEN_FAUL
 kills the process with SIGKILL the n-th time the writer reaches `<point>` (n defaults to 1);
 `TRACEGEN_FAULT=<point>:<n>:stall` prints `tracegen-fault: stalled at <point>` to stderr and
 sleeps instead, so a test can act while the build is stopped there. Points, in order:
-`locked`, `journal`, `temp` (each temporary file written), `replace` (each file moved into
-place), `remove` (each stale file removed), `manifest` (before the manifest is written),
-`committed` (after it, before the journal is removed).
+`locked`, `temp` (each temporary file written, as the artifacts stream in), `journal`, `replace`
+(each file moved into place), `remove` (each stale file removed), `manifest` (before the manifest
+is written), `committed` (after it, before the journal is removed).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 FAULT_ENV = "TRACEGEN_FAULT"
-POINTS = ("locked", "journal", "temp", "replace", "remove", "manifest", "committed")
+POINTS = ("locked", "temp", "journal", "replace", "remove", "manifest", "committed")
 
 
 class Faults:
