@@ -76,10 +76,11 @@ class Tree:
     def _dir_exists(self, rel_dir: str) -> bool:
         if rel_dir in self._dirs:
             return self._dirs[rel_dir]
-        exists = self._dir_exists(parent_of(rel_dir))
+        parent = parent_of(rel_dir)
+        exists = self._dir_exists(parent) and parent not in self.created    # this build's: holds only its own
         if exists:
             try:
-                mode = os.lstat(self.root / rel_dir).st_mode
+                mode = os.lstat(self.at(rel_dir)).st_mode
             except FileNotFoundError:
                 exists = False
             else:
