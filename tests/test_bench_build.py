@@ -50,7 +50,8 @@ def row(bench, services: int, build: float, cp: float, check: float = 0.2, rss: 
 
 
 def test_report_prints_ratios_growth_and_verdicts(bench):
-    text = bench.report([row(bench, 100, 0.5, 0.2), row(bench, 1000, 3.0, 1.5), row(bench, 10000, 30.0, 15.0)])
+    text = bench.report([row(bench, 100, 0.5, 0.2), row(bench, 1000, 3.0, 1.5),
+                         row(bench, 10000, 30.0, 15.0, rss=450.0)])
     lines = text.splitlines()
     thousand = next(line for line in lines if line.split()[0] == "1,000")
     assert thousand.split()[1] == "30,000"          # files
@@ -58,7 +59,8 @@ def test_report_prints_ratios_growth_and_verdicts(bench):
     assert "its cpu 0.89" in text                    # (0.4, 2.4, 24 s) over 100..10,000 services
     assert "target build <= 2x cp -r at 1,000 services: 1.6x, met" in text
     assert "target check <= 0.3 s at 1,000 services: 0.20 s, met" in text
-    assert "target peak RSS <= 200 MiB (largest estate measured, 10,000 services): 80 MiB, met" in text
+    assert "target peak RSS <= 200 MiB at 1,000 services (check or build): 80 MiB, met" in text
+    assert "target peak RSS <= 200 MiB at 10,000 services (check or build): 450 MiB, NOT met" in text
     assert "build CPU grows as services^1.00 from 1,000 to 10,000, met" in text
 
 
