@@ -145,3 +145,26 @@ def test_the_manifest_joined_from_entry_texts_is_what_to_json_prints(count):
     expected = to_json({"generator": "tracegen", "version": __version__, "blueprint": "bp \"ü\".yaml",
                         "artifacts": sorted(entries, key=lambda e: e["path"])})
     assert manifest_text({e["path"]: entry_text(e) for e in entries}, "bp \"ü\".yaml") == expected
+
+
+def test_a_write_failing_on_a_writer_thread_surfaces_and_leaves_the_directory_as_it_was(tmp_path, monkeypatch):
+    """The bytes go to disk on worker threads (tracegen/writer/staging.py): a failure there is the
+    build's failure, reported like any write error, and every temporary file is gone."""
+    from tracegen.writer import files, staging
+
+    out = tmp_path / "out"
+    write([art(f"prod/a/{i}.txt", f"first {i}") for i in range(5)], out, "bp.yaml")
+    before = snapshot(out)
+    real = files.fill_temp
+    calls = []
+
+    def failing(temp, data, mode, sync=False):
+        calls.append(temp)
+        if len(calls) == 7:
+            raise OSError(28, "No space left on device", temp)
+        real(temp, data, mode, sync)
+
+    monkeypatch.setattr(staging, "fill_temp", failing)
+    with pytest.raises(WriteError, match="No space left on device"):
+        write([art(f"prod/{d}/{i}.txt", f"second {i}") for d in ("a", "b") for i in range(6)], out, "bp.yaml")
+    assert snapshot(out) == before and len(calls) >= 7

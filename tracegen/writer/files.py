@@ -133,6 +133,13 @@ class Tree:
     def write_temp(self, rel: str, data: bytes, mode: int, sync: bool = False) -> str:
         """data under a fresh temporary name beside rel (temp_path(rel, <the token returned>)); the
         caller moves it into place."""
+        token, temp = self.new_temp(rel)
+        fill_temp(temp, data, mode, sync)
+        return token
+
+    def new_temp(self, rel: str) -> tuple[str, str]:
+        """(token, path) of a fresh temporary name beside rel, its directory made: the part of
+        write_temp that touches this Tree's state (fill_temp, the rest, may run on any thread)."""
         rel_dir = parent_of(rel)
         if not self._dirs.get(rel_dir):
             (self.root / rel_dir).mkdir(parents=True, exist_ok=True)
@@ -141,21 +148,7 @@ class Tree:
                 self.created.add(rel_dir)
                 rel_dir = parent_of(rel_dir)
         token = secrets.token_hex(6)
-        temp = self.temp_path(rel, token)
-        fd = os.open(temp, _CREATE_FLAGS, 0o600)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fchmod(fd, mode)
-            if sync:
-                os.fsync(fd)
-        except BaseException:
-            os.close(fd)
-            _unlink(temp)
-            raise
-        os.close(fd)
-        return token
+        return token, self.temp_path(rel, token)
 
     def replace(self, rel: str, token: str) -> None:
         """Move write_temp's file for token into place at rel."""
@@ -236,3 +229,21 @@ def _unlink(path: str) -> None:
 
 def parent_of(rel: str) -> str:
     return rel.rpartition("/")[0]
+
+
+def fill_temp(temp: str, data: bytes, mode: int, sync: bool = False) -> None:
+    """Create the temporary file `temp` (never an existing one) with data and mode; on failure no
+    file is left. Touches nothing but that file, so the staging may run it on a worker thread."""
+    fd = os.open(temp, _CREATE_FLAGS, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fchmod(fd, mode)
+        if sync:
+            os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        _unlink(temp)
+        raise
+    os.close(fd)
