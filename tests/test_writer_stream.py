@@ -147,9 +147,9 @@ def test_the_manifest_joined_from_entry_texts_is_what_to_json_prints(count):
     assert manifest_text({e["path"]: entry_text(e) for e in entries}, "bp \"ü\".yaml") == expected
 
 
-def test_a_write_failing_on_a_writer_thread_surfaces_and_leaves_the_directory_as_it_was(tmp_path, monkeypatch):
-    """The bytes go to disk on worker threads (tracegen/writer/staging.py): a failure there is the
-    build's failure, reported like any write error, and every temporary file is gone."""
+def test_a_temporary_file_that_cannot_be_written_midway_leaves_the_directory_as_it_was(tmp_path, monkeypatch):
+    """The disk fills up at the 7th temporary file of a build: the build fails like any write error
+    (exit 3) and every temporary file and new directory of it is gone."""
     from tracegen.writer import files, staging
 
     out = tmp_path / "out"
