@@ -98,6 +98,7 @@ def _decide(tree: Tree, record: Record, artifacts: Iterable[Artifact], partial: 
         if not plan.foreign and (force or not plan.edited):    # else refused: no more temporary files
             staging.put(artifact.path, data, mode)
             faults.reached("temp")
+    staging.flush()                 # every temporary file on disk (or the first failure raised) before deciding
     plan.count = len(plan.final)
     for path in sorted(record.paths() - plan.final.keys()):
         if partial:
