@@ -2,7 +2,7 @@
 
 Exit codes: 0 fine; 1 error findings (or warnings with --strict) or a real validator rejected an
 artifact; 2 unusable input or usage; 3 could not write; 4 a needed external tool is missing or
-failed.
+failed; 141 standard output's reader went away; 70 a bug in tracegen.
 """
 
 from __future__ import annotations
